@@ -1,0 +1,94 @@
+# Jingwu — entry points. Everything the project needs is fetched/built by its own scripts into .cache/
+# (git-ignored, pinned, reused), runtime state goes to .data/.
+#   make run    fresh machine → Kafka + FerretDB + services for demo district 01, Ctrl-C stops all
+#   make test   everything CI runs: lint (ruff, mypy, buf lint + breaking), contracts check, all tests
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+CACHE := .cache
+UV := $(CACHE)/uv-venv/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := 3.11
+export UV_CACHE_DIR ?= $(CURDIR)/$(CACHE)/uv
+STAMP_GEN := services/contracts/src/jingwu/.generated
+PROTOS := $(shell find proto -name '*.proto')
+
+.PHONY: help bootstrap sync gen fetch lint fmt test test-fast run infra-up infra-down infra-status docs k8s-up k8s-down clean
+
+help:
+	@echo "make run        start Kafka, FerretDB and the services for demo district 01 (Ctrl-C stops)"
+	@echo "make test       lint + contract checks + every test (what CI runs)"
+	@echo "make infra-up   start Kafka + FerretDB in the background; make infra-down stops them"
+	@echo "make lint       ruff, mypy, buf lint, buf breaking against main"
+	@echo "make gen        regenerate Python code from proto/;  make docs  regenerate docs/events.md"
+
+# uv itself, pinned, from PyPI into a private venv (no installer scripts).
+$(UV):
+	@command -v python3 >/dev/null || { echo "error: python3 (3.11) is required" >&2; exit 1; }
+	python3 -m venv $(CACHE)/uv-venv
+	$(CACHE)/uv-venv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+bootstrap: $(UV)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen
+	@touch $@
+
+sync: .venv/.synced
+
+$(STAMP_GEN): .venv/.synced $(PROTOS) services/contracts/generate.py
+	$(UV) run --frozen python services/contracts/generate.py | grep -v '^Writing mypy' || true
+	@test -f services/contracts/src/jingwu/__init__.py
+	@touch $@
+
+gen: $(STAMP_GEN)
+
+# Kafka jars (Maven Central), FerretDB launcher and buf (Go module proxy), cached under .cache/.
+fetch: sync
+	$(UV) run --frozen devstack fetch all
+
+docs: gen fetch
+	$(UV) run --frozen python services/contracts/catalogue.py
+
+lint: gen fetch
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+	cd proto && ../$(CACHE)/bin/buf lint
+	@# Breaking-change check against the main branch (the working tree against what main has).
+	cd proto && if git rev-parse --verify --quiet main >/dev/null; then \
+	  ../$(CACHE)/bin/buf breaking --against '../.git#branch=main,subdir=proto'; \
+	else echo "buf breaking: no local main branch, skipped"; fi
+
+fmt: sync
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+test: lint
+	$(UV) run --frozen pytest
+
+test-fast: gen
+	$(UV) run --frozen pytest -m "not e2e"
+
+run: gen fetch
+	$(UV) run --frozen python -m jingwu_devstack.run
+
+infra-up: fetch
+	$(UV) run --frozen devstack up
+
+infra-down: sync
+	$(UV) run --frozen devstack down
+
+infra-status: sync
+	$(UV) run --frozen devstack status
+
+k8s-up: sync
+	$(UV) run --frozen python -m jingwu_devstack.kube up
+
+k8s-down: sync
+	$(UV) run --frozen python -m jingwu_devstack.kube down
+
+clean:
+	rm -rf .venv services/contracts/src/jingwu .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,75 @@
+"""Fixtures shared by every test package. Kafka and the MongoDB-wire store come from the devstack
+pytest plugin (jingwu_devstack.pytest_plugin): real processes started once per test session."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from jingwu_platform.runtime import ServiceRuntime
+from jingwu_platform.settings import ServiceSettings
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+# Districts 10–99 are handed out one per test so topics and databases never collide; 01 is the demo's.
+_districts = itertools.count(10)
+
+
+@pytest.fixture
+def district() -> str:
+    code = next(_districts)
+    if code > 99:
+        pytest.fail("ran out of test district codes; split the session")
+    return f"{code:02d}"
+
+
+@pytest.fixture(scope="session")
+def auth_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """In-process spans of every service started in-process (one global tracer provider per process)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "jingwu-tests"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
+
+
+@pytest.fixture
+def settings_for(
+    kafka_bootstrap: str, mongo_url: str, auth_secret: str, spans: InMemorySpanExporter
+) -> Callable[..., ServiceSettings]:
+    def build(service: str, district: str, **overrides: Any) -> ServiceSettings:
+        values: dict[str, Any] = {
+            "service_name": service,
+            "district": district,
+            "kafka_bootstrap": kafka_bootstrap,
+            "mongo_url": mongo_url,
+            "auth_secret": auth_secret,
+            "trace_exporter": "none",
+            "outbox_poll_interval_s": 0.2,
+            **overrides,
+        }
+        return ServiceSettings(**values)
+
+    return build
+
+
+@asynccontextmanager
+async def started(runtime: ServiceRuntime) -> AsyncIterator[int]:
+    """Run a service in-process for the duration of the block; yields its gRPC port."""
+    port = await runtime.start()
+    try:
+        yield port
+    finally:
+        await runtime.stop()

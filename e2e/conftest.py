@@ -1,0 +1,83 @@
+"""Whole-system fixtures: the services run as separate OS processes (their real entry points) against
+the session's Kafka and FerretDB, started and stopped by the devstack supervisor."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jingwu_devstack.procs import (
+    ProcessInfo,
+    ProcessSpec,
+    Supervisor,
+    all_ready,
+    free_port,
+    log_ready,
+    tcp_ready,
+)
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class RunningService:
+    name: str
+    port: int
+    info: ProcessInfo
+    trace_file: Path
+    log_path: Path
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+StartService = Callable[..., RunningService]
+
+
+@pytest.fixture
+def start_service(
+    devstack_processes: Supervisor,
+    kafka_bootstrap: str,
+    mongo_url: str,
+    auth_secret: str,
+    tmp_path: Path,
+) -> Iterator[StartService]:
+    """Start ``jingwu-<service>`` for a district; keyword ``failpoints`` arms crash points, ``tag`` names
+    a second incarnation. Stopped (whole process group) when the test ends."""
+
+    def start(service: str, district: str, *, failpoints: str = "", tag: str = "") -> RunningService:
+        port = free_port()
+        name = f"{service}-{district}{tag}"
+        log_path = tmp_path / f"{name}.log"
+        trace_file = tmp_path / f"spans-{service}.jsonl"
+        env = {
+            "JINGWU_DISTRICT": district,
+            "JINGWU_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "JINGWU_MONGO_URL": mongo_url,
+            "JINGWU_AUTH_SECRET": auth_secret,
+            "JINGWU_GRPC_PORT": str(port),
+            "JINGWU_TRACE_EXPORTER": "file",
+            "JINGWU_TRACE_FILE": str(trace_file),
+            "JINGWU_OUTBOX_POLL_INTERVAL_S": "0.2",
+            "JINGWU_FAILPOINTS": failpoints,
+            "PATH": os.environ.get("PATH", ""),
+        }
+        info = devstack_processes.start(
+            ProcessSpec(
+                name=name,
+                argv=[str(BIN / f"jingwu-{service}")],
+                log_path=log_path,
+                env=env,
+                ports=[port],
+                ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
+                ready_timeout=60.0,
+            )
+        )
+        return RunningService(name=name, port=port, info=info, trace_file=trace_file, log_path=log_path)
+
+    yield start

@@ -1,0 +1,87 @@
+"""Process lifecycle of a Jingwu service: start Kafka, gRPC and the outbox relay; stop them on a signal.
+
+Entry points build their adapters and application, then hand the pieces to ``ServiceRuntime``. The
+order matters: topics exist before consumers subscribe; the broker is connected before the relay
+publishes; on shutdown the gRPC server stops taking calls first, then the relay, then the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from jingwu_platform.grpc_server import GrpcServer, ServiceRegistration
+from jingwu_platform.kafka import ensure_topics
+from jingwu_platform.mongo import Document
+from jingwu_platform.outbox import OutboxRelay
+from jingwu_platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    mongo: AsyncMongoClient[Document]
+    broker: KafkaBroker
+    registrations: Sequence[ServiceRegistration]
+    relay: OutboxRelay | None = None
+    topics: Sequence[str] = ()
+    on_started: Sequence[Callable[[], Awaitable[None]]] = ()
+    grpc: GrpcServer | None = field(default=None, init=False)
+    _relay_task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> int:
+        """Start everything; returns the bound gRPC port."""
+        settings = self.settings
+        if settings.kafka_create_topics and self.topics:
+            await ensure_topics(settings.kafka_bootstrap, self.topics, settings.kafka_topic_partitions)
+        await self.mongo.admin.command("ping")
+        await self.broker.start()
+        if self.relay is not None:
+            self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        self.grpc = GrpcServer(
+            district=settings.district,
+            auth_secret=settings.auth_secret.get_secret_value(),
+            registrations=self.registrations,
+            host=settings.grpc_host,
+            port=settings.grpc_port,
+        )
+        port = await self.grpc.start()
+        for hook in self.on_started:
+            await hook()
+        log.info("service started", extra={"grpc_port": port, "topics": list(self.topics)})
+        return port
+
+    async def stop(self) -> None:
+        if self.grpc is not None:
+            await self.grpc.stop()
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        await self.broker.stop()
+        await self.mongo.close()
+        log.info("service stopped")
+
+    async def run_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        # One line on stdout for humans and supervisors (`make run` prints it); logs go to stderr.
+        print(  # noqa: T201 - the one human-facing line; logs go to stderr
+            f"jingwu-{self.settings.service_name} district={self.settings.district} "
+            f"grpc=127.0.0.1:{self.grpc.port if self.grpc else 0} ready",
+            flush=True,
+        )
+        await stop.wait()
+        await self.stop()

@@ -1,0 +1,97 @@
+"""Helpers for tests that run against the real Kafka and MongoDB-wire store (never mocks of them)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from jingwu_platform.auth import Role, issue_token
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, str]
+    offset: int
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[Record]], bool],
+    timeout_s: float = 30.0,
+) -> list[Record]:
+    """Read ``topic`` from the beginning until ``until(records)`` holds; raises TimeoutError otherwise."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-reader-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Record] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not until(records):
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{topic}: condition not met within {timeout_s}s; saw {len(records)} records"
+                )
+            batches = await consumer.getmany(timeout_ms=500)
+            for batch in batches.values():
+                records.extend(
+                    Record(
+                        topic=r.topic,
+                        key=r.key,
+                        value=r.value,
+                        headers={k: v.decode() for k, v in (r.headers or ())},
+                        offset=r.offset,
+                    )
+                    for r in batch
+                )
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def produce_raw(
+    bootstrap: str, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]
+) -> None:
+    """Produce a record exactly as given, e.g. a malformed one, bypassing the platform's publisher."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()]
+        )
+    finally:
+        await producer.stop()
+
+
+async def wait_until(
+    probe: Callable[[], asyncio.Future[bool] | object], *, timeout_s: float = 30.0, what: str = "condition"
+) -> None:
+    """Poll an async predicate until it is true; raise TimeoutError naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = probe()
+        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout_s}s")
+        await asyncio.sleep(0.2)
+
+
+def token_for(secret: str, district: str, *roles: Role, subject: str = "test-officer") -> str:
+    return issue_token(secret, subject=subject, district=district, roles=roles or (Role.OFFICER,))
