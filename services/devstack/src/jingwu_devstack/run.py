@@ -1,0 +1,169 @@
+"""``make run``: Kafka, FerretDB and the services for demo district 01, in the foreground.
+
+Prints one line per process as it becomes ready, opens a few demo police rooms over gRPC, shows the
+notices the notification service derived from the RoomOpened events and the trace of one request
+across both services, then keeps everything running until Ctrl-C, which stops all of it.
+Infrastructure already started by ``devstack up`` is reused (and left running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jingwu_devstack.errors import DevstackError
+from jingwu_devstack.paths import data_dir, display_path
+from jingwu_devstack.procs import ProcessSpec, Supervisor, all_ready, log_ready, tcp_ready
+from jingwu_devstack.stack import Endpoints, Ports, start_stack
+
+DEMO_DISTRICT = "01"  # 埇桥分局 in the demo data
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    port: int
+
+
+SERVICES = (
+    ServiceSpec("rooms", int(os.environ.get("JINGWU_ROOMS_PORT", "50051"))),
+    ServiceSpec("notification", int(os.environ.get("JINGWU_NOTIFICATION_PORT", "50055"))),
+)
+
+
+def auth_secret(data: Path) -> str:
+    """The demo district's credential-signing key: generated once into .data/, never committed."""
+    path = data / "auth-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def service_spec(service: ServiceSpec, data: Path, infra: Endpoints, secret: str) -> ProcessSpec:
+    log_path = data / "logs" / f"{service.name}-{DEMO_DISTRICT}.log"
+    env = {
+        "JINGWU_DISTRICT": DEMO_DISTRICT,
+        "JINGWU_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "JINGWU_MONGO_URL": infra.mongo_url,
+        "JINGWU_AUTH_SECRET": secret,
+        "JINGWU_GRPC_PORT": str(service.port),
+        "JINGWU_TRACE_EXPORTER": "file",
+        "JINGWU_TRACE_FILE": str(data / "traces" / f"{service.name}.jsonl"),
+    }
+    return ProcessSpec(
+        name=f"{service.name}-{DEMO_DISTRICT}",
+        argv=[str(BIN / f"jingwu-{service.name}")],
+        log_path=log_path,
+        env=env,
+        ports=[service.port],
+        ready=all_ready(tcp_ready(service.port), log_ready(log_path, " ready")),
+        ready_timeout=60.0,
+    )
+
+
+async def demo(secret: str, data: Path) -> None:
+    """Open the demo rooms and show what the platform did with them."""
+    from jingwu.common.v1 import common_pb2
+    from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
+    from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
+    from jingwu_platform.auth import Role, issue_token
+    from jingwu_platform.grpc_client import open_channel
+
+    token = issue_token(secret, subject="demo-admin", district=DEMO_DISTRICT, roles=[Role.DISTRICT_ADMIN])
+    rooms_channel = open_channel(f"127.0.0.1:{SERVICES[0].port}", token)
+    notification_channel = open_channel(f"127.0.0.1:{SERVICES[1].port}", token)
+    rooms = rooms_pb2_grpc.RoomRegistryServiceStub(rooms_channel)
+    notification = notification_pb2_grpc.NotificationServiceStub(notification_channel)
+    demo_rooms = [
+        ("汴河社区警务室", rooms_pb2.ROOM_KIND_URBAN_ONE_ZONE_ONE_OFFICER, "01020301", 116.980, 33.630, ""),
+        ("张庄村警务室", rooms_pb2.ROOM_KIND_KEY_VILLAGE, "01110201", 117.050, 33.580, ""),
+        ("埇桥流动警务室一号", rooms_pb2.ROOM_KIND_MOBILE, "01020302", 116.990, 33.640, "皖L·J0106"),
+    ]
+    try:
+        opened = []
+        for index, (name, kind, zone, lon, lat, plate) in enumerate(demo_rooms, start=1):
+            request = rooms_pb2.OpenRoomRequest(
+                name=name,
+                kind=kind,
+                station_id="st-bianhe",
+                zone_codes=[zone],
+                location=common_pb2.GeoPoint(longitude=lon, latitude=lat),
+                vehicle_plate=plate,
+                request_id=f"demo-room-{index}",  # idempotent: a second `make run` opens nothing new
+            )
+            opened.append((await rooms.OpenRoom(request)).room)
+        print(
+            f"\n  opened {len(opened)} police rooms in district {DEMO_DISTRICT} over gRPC (RoomRegistryService/OpenRoom)"
+        )
+        for room in opened:
+            for _ in range(50):
+                reply = await notification.ListNotices(
+                    notification_pb2.ListNoticesRequest(room_id=room.room_id)
+                )
+                if reply.notices:
+                    break
+                await asyncio.sleep(0.2)
+            title = reply.notices[0].title if reply.notices else "(no notice yet)"
+            print(f"    {room.name:<14} {rooms_pb2.RoomKind.Name(room.kind):<38} notice: {title}")
+        show_trace(data)
+    finally:
+        await rooms_channel.close()
+        await notification_channel.close()
+
+
+def show_trace(data: Path) -> None:
+    """Print the hops of the most recent OpenRoom that published an event, across both services."""
+    spans: list[dict[str, Any]] = []
+    for service in SERVICES:
+        path = data / "traces" / f"{service.name}.jsonl"
+        if path.exists():
+            spans.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
+    published = {s["trace_id"] for s in spans if s["name"].endswith(".rooms.v1 publish")}
+    candidates = [s for s in spans if s["name"].endswith("/OpenRoom") and s["trace_id"] in published]
+    if not candidates:
+        print("\n  (rooms were opened in an earlier run: no new events, so no new trace to show)")
+        return
+    trace_id = max(candidates, key=lambda s: s["start_ns"])["trace_id"]
+    hops = sorted((s for s in spans if s["trace_id"] == trace_id), key=lambda s: s["start_ns"])
+    print(f"\n  one request, one trace ({trace_id}):")
+    for span in hops:
+        print(f"    {span['service']:<22} {span['name']}")
+    print(f"  spans: {display_path(data / 'traces')}/*.jsonl   logs: {display_path(data / 'logs')}/")
+
+
+def main() -> int:
+    data = data_dir()
+    secret = auth_secret(data)
+    print(f"Jingwu demo district {DEMO_DISTRICT} — starting (Ctrl-C stops everything)")
+    try:
+        with Supervisor(state_dir=data / "state", out=sys.stdout) as supervisor:
+            infra = start_stack(supervisor, data, Ports.from_env(), out=sys.stdout)
+            for service in SERVICES:
+                supervisor.start(service_spec(service, data, infra, secret))
+            asyncio.run(demo(secret, data))
+            print("\n  running — Ctrl-C to stop")
+            exited = supervisor.wait()
+            print(
+                f"\n  {exited} exited; stopping the rest (its log: {display_path(data / 'logs')})",
+                file=sys.stderr,
+            )
+            return 1
+    except KeyboardInterrupt:
+        print("\n  stopped.")
+        return 0
+    except DevstackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
