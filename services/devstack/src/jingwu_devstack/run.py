@@ -102,7 +102,7 @@ async def demo(secret: str, data: Path) -> None:
             )
             opened.append((await rooms.OpenRoom(request)).room)
         print(
-            f"\n  opened {len(opened)} police rooms in district {DEMO_DISTRICT} over gRPC (RoomRegistryService/OpenRoom)"
+            f"\n  opened {len(opened)} rooms in district {DEMO_DISTRICT} (RoomRegistryService/OpenRoom)"
         )
         for room in opened:
             for _ in range(50):
