@@ -782,8 +782,8 @@ def _proc_start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-def process_group_members(pgid: int) -> list[int]:
-    """Every process (zombies included) whose process group is pgid."""
+def process_group_members(pgid: int, *, include_zombies: bool = True) -> list[int]:
+    """Every process whose process group is pgid (zombies: exited, not yet reaped by their parent)."""
     members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -792,7 +792,7 @@ def process_group_members(pgid: int) -> list[int]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:
+        if int(fields[2]) == pgid and (include_zombies or fields[0] != "Z"):
             members.append(int(entry.name))
     return members
 
@@ -843,8 +843,8 @@ class _Proc:
         return state != "Z"
 
     def _group_alive(self) -> bool:
-        self._reap()
-        return bool(process_group_members(self.pid))
+        self._reap()  # our own children are reaped here; others' zombies hold nothing but a pid
+        return bool(process_group_members(self.pid, include_zombies=False))
 
     def stop(self, timeout: float) -> bool:
         """SIGTERM the whole process group, SIGKILL what is left after timeout. True if it ran."""

@@ -101,9 +101,7 @@ async def demo(secret: str, data: Path) -> None:
                 request_id=f"demo-room-{index}",  # idempotent: a second `make run` opens nothing new
             )
             opened.append((await rooms.OpenRoom(request)).room)
-        print(
-            f"\n  opened {len(opened)} rooms in district {DEMO_DISTRICT} (RoomRegistryService/OpenRoom)"
-        )
+        print(f"\n  opened {len(opened)} rooms in district {DEMO_DISTRICT} (RoomRegistryService/OpenRoom)")
         for room in opened:
             for _ in range(50):
                 reply = await notification.ListNotices(
