@@ -551,6 +551,9 @@ def _apiserver_argv(binary: Path, pki: Pki, port: int, etcd_port: int) -> list[s
         f"--etcd-servers=http://127.0.0.1:{etcd_port}",
         "--bind-address=127.0.0.1",
         "--advertise-address=127.0.0.1",
+        # The endpoint reconciler refuses loopback addresses (and there is nothing behind the
+        # `kubernetes` Service's endpoints anyway: no pods run).
+        "--endpoint-reconciler-type=none",
         f"--secure-port={port}",
         f"--tls-cert-file={pki.serving_cert}",
         f"--tls-private-key-file={pki.serving_key}",
