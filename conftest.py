@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import grpc
 import pytest
 from jingwu_platform.runtime import ServiceRuntime
 from jingwu_platform.settings import ServiceSettings
@@ -73,3 +74,12 @@ async def started(runtime: ServiceRuntime) -> AsyncIterator[int]:
         yield port
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def channels() -> AsyncIterator[list[grpc.aio.Channel]]:
+    """Channels a test opens stay referenced (an unreferenced aio channel closes) and are closed after."""
+    opened: list[grpc.aio.Channel] = []
+    yield opened
+    for channel in opened:
+        await channel.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -26,14 +25,6 @@ from pymongo import AsyncMongoClient
 from .conftest import RunningService, StartService
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def channels() -> AsyncIterator[list[grpc.aio.Channel]]:
-    opened: list[grpc.aio.Channel] = []
-    yield opened
-    for channel in opened:
-        await channel.close()
 
 
 def open_request(district: str) -> rooms_pb2.OpenRoomRequest:

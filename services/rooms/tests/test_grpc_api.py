@@ -47,15 +47,6 @@ async def rooms_port(settings_for: Callable[..., ServiceSettings], district: str
 
 
 @pytest.fixture
-async def channels() -> AsyncIterator[list[grpc.aio.Channel]]:
-    """Channels opened by a test stay referenced (an unreferenced aio channel closes) and are closed after."""
-    opened: list[grpc.aio.Channel] = []
-    yield opened
-    for channel in opened:
-        await channel.close()
-
-
-@pytest.fixture
 def stub(
     rooms_port: int, channels: list[grpc.aio.Channel]
 ) -> Callable[[str | None], rooms_pb2_grpc.RoomRegistryServiceAsyncStub]:

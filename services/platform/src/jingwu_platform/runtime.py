@@ -16,12 +16,17 @@ from dataclasses import dataclass, field
 
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
+from jingwu_platform.failpoints import Failpoints
 from jingwu_platform.grpc_server import GrpcServer, ServiceRegistration
-from jingwu_platform.kafka import ensure_topics
-from jingwu_platform.mongo import Document
+from jingwu_platform.kafka import EventPublisher, create_broker, ensure_topics
+from jingwu_platform.logs import configure_logging
+from jingwu_platform.mongo import Document, create_client, district_database
 from jingwu_platform.outbox import OutboxRelay
 from jingwu_platform.settings import ServiceSettings
+from jingwu_platform.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +90,56 @@ class ServiceRuntime:
         )
         await stop.wait()
         await self.stop()
+
+
+@dataclass(frozen=True)
+class Connections:
+    """What every service wires first: tracing, the district's database and the Kafka broker."""
+
+    settings: ServiceSettings
+    mongo: AsyncMongoClient[Document]
+    database: AsyncDatabase[Document]
+    broker: KafkaBroker
+    publisher: EventPublisher
+
+    def outbox_relay(self, collections: Sequence[AsyncCollection[Document]]) -> OutboxRelay:
+        return OutboxRelay(
+            collections,
+            self.publisher,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+            failpoints=Failpoints(self.settings.failpoints),
+        )
+
+    def runtime(
+        self,
+        registrations: Sequence[ServiceRegistration],
+        *,
+        relay: OutboxRelay | None,
+        topics: Sequence[str],
+        on_started: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> ServiceRuntime:
+        return ServiceRuntime(
+            settings=self.settings,
+            mongo=self.mongo,
+            broker=self.broker,
+            registrations=registrations,
+            relay=relay,
+            topics=topics,
+            on_started=on_started,
+        )
+
+
+def connect(settings: ServiceSettings) -> Connections:
+    """Tracing first (pymongo instrumentation applies to clients created afterwards), then the clients."""
+    configure_tracing(settings)
+    service, district = settings.service_name, settings.district
+    mongo = create_client(settings.mongo_url, f"jingwu-{service}")
+    broker = create_broker(settings.kafka_bootstrap, client_id=f"jingwu-{service}-{district}")
+    return Connections(settings, mongo, district_database(mongo, district), broker, EventPublisher(broker))
+
+
+def run_service(service: str, build: Callable[[ServiceSettings], ServiceRuntime]) -> None:
+    """The body of every ``jingwu-<service>`` command: settings from the environment, JSON logs, run."""
+    settings = ServiceSettings(service_name=service)  # type: ignore[call-arg]  # the rest comes from env
+    configure_logging(service, settings.district, settings.log_level)
+    asyncio.run(build(settings).run_until_signal())

@@ -11,6 +11,7 @@ from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu_platform.errors import NotFound
 from jingwu_platform.events import Event, EventRejected, domain_topic, new_event
 from jingwu_platform.outbox import OutboxRelay
+from jingwu_platform.paging import next_page_token, page_limit
 
 from jingwu_notification.adapters.proto_mapping import notice_to_proto
 from jingwu_notification.adapters.repository import MongoNoticeRepository
@@ -59,9 +60,9 @@ class NoticeApplication:
     async def list_notices(
         self, *, room_id: str, kind: NoticeKind | None, page_size: int, page_token: str
     ) -> tuple[list[Notice], str]:
-        limit = min(max(page_size, 1), 500) if page_size else 100
+        limit = page_limit(page_size)
         notices = await self._repository.list(room_id=room_id, kind=kind, after_id=page_token, limit=limit)
-        return notices, notices[-1].notice_id if len(notices) == limit else ""
+        return notices, next_page_token(notices, limit, key=lambda notice: notice.notice_id)
 
 
 def _now_timestamp() -> Timestamp:

@@ -10,6 +10,7 @@ from jingwu_platform.auth import Caller
 from jingwu_platform.errors import NotFound
 from jingwu_platform.events import domain_topic, new_event
 from jingwu_platform.outbox import OutboxRelay
+from jingwu_platform.paging import next_page_token, page_limit
 
 from jingwu_rooms.adapters.proto_mapping import room_to_proto, timestamp
 from jingwu_rooms.adapters.repository import MongoRoomRepository
@@ -82,7 +83,7 @@ class RoomApplication:
         page_size: int,
         page_token: str,
     ) -> tuple[list[Room], str]:
-        limit = min(max(page_size, 1), 500) if page_size else 100
+        limit = page_limit(page_size)
         rooms = await self._repository.list(
             station_id=station_id,
             zone_code=zone_code,
@@ -91,5 +92,4 @@ class RoomApplication:
             after_id=page_token,
             limit=limit,
         )
-        next_token = rooms[-1].room_id if len(rooms) == limit else ""
-        return rooms, next_token
+        return rooms, next_page_token(rooms, limit, key=lambda room: room.room_id)
