@@ -16,9 +16,9 @@ Layout::
 
 CLI: ``python -m jingwu_devstack.kube {fetch,up,down,status,kubeconfig}``.
 
-Processes are supervised by a small private helper at the bottom of this module (own process
-group per process, log file, SIGTERM then SIGKILL of the whole group, pid + start-time in a
-state file); it is meant to be replaced by ``jingwu_devstack.procs`` once that exists.
+Processes run under ``jingwu_devstack.procs.Supervisor`` (own process group each, log file,
+SIGTERM then SIGKILL of the whole group, records in ``<data>/procs``); ``up`` leaves them
+running (``keep_running``) and ``down`` stops them, from this process or any later one.
 """
 
 from __future__ import annotations
@@ -32,17 +32,19 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from jingwu_devstack import paths
+from jingwu_devstack.errors import DevstackError
+from jingwu_devstack.procs import ProcessInfo, ProcessSpec, Supervisor, free_port, read_states
 
 KUBERNETES_VERSION = "v1.37.2"
 # Staging modules (k8s.io/api, ...) are published as v0.<minor>.<patch> of the same release.
@@ -61,43 +63,18 @@ DEFAULT_STOP_TIMEOUT = 15.0
 _BUILD_TIMEOUT = 3600.0
 
 
-class KubeError(RuntimeError):
+class KubeError(DevstackError):
     """Building, starting or stopping the local control plane failed."""
-
-
-# --------------------------------------------------------------------------------------------
-# Paths
-# --------------------------------------------------------------------------------------------
-
-_WRAPPER_MARKER = Path("services/devstack/kube/apiserver/go.mod")
-
-
-def repo_root() -> Path:
-    """The repository root: $JINGWU_REPO_ROOT, else the nearest parent holding the kube wrappers."""
-    env = os.environ.get("JINGWU_REPO_ROOT")
-    if env:
-        return Path(env).resolve()
-    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
-        for candidate in (start, *start.parents):
-            if (candidate / _WRAPPER_MARKER).is_file():
-                return candidate
-    raise KubeError(
-        f"cannot find the repository root (no parent holds {_WRAPPER_MARKER}); set JINGWU_REPO_ROOT"
-    )
 
 
 def cache_dir() -> Path:
     """Where built binaries live: $JINGWU_CACHE_DIR/kube or <repo>/.cache/kube."""
-    env = os.environ.get("JINGWU_CACHE_DIR")
-    base = Path(env) if env else repo_root() / ".cache"
-    return base.resolve() / "kube"
+    return paths.cache_dir() / "kube"
 
 
 def default_data_dir() -> Path:
     """Where a control plane keeps its state: $JINGWU_DATA_DIR/kube or <repo>/.data/kube."""
-    env = os.environ.get("JINGWU_DATA_DIR")
-    base = Path(env) if env else repo_root() / ".data"
-    return base.resolve() / "kube"
+    return paths.data_dir() / "kube"
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,11 +135,29 @@ ETCD_TOOL = _GoTool(
 
 
 def _go_binary() -> str:
+    """The go executable ($GO, else PATH, else /usr/local/go/bin/go), checked to be Go >= 1.26."""
     candidates = [os.environ.get("GO"), shutil.which("go"), "/usr/local/go/bin/go"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise KubeError("no Go toolchain found (set $GO or put `go` on PATH); Go >= 1.26 is required")
+    go = next((c for c in candidates if c and Path(c).is_file() and os.access(c, os.X_OK)), None)
+    if go is None:
+        raise KubeError("no Go toolchain found (set $GO or put `go` on PATH); Go >= 1.26 is required")
+    proc = subprocess.run(
+        [go, "env", "GOVERSION"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GOTOOLCHAIN": "local"},
+    )
+    found = proc.stdout.strip()
+    parts = found.removeprefix("go").split(".")
+    if (
+        len(parts) < 2
+        or not (parts[0].isdigit() and parts[1].isdigit())
+        or (int(parts[0]), int(parts[1])) < (1, 26)
+    ):
+        raise KubeError(
+            f"Go >= 1.26 is required to build {KUBERNETES_VERSION} and etcd {ETCD_VERSION}; {go} is {found!r}"
+        )
+    return go
 
 
 def _fingerprint(tool: _GoTool, module_dir: Path) -> str:
@@ -194,7 +189,7 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def _build(tool: _GoTool, *, quiet: bool) -> Path:
-    module_dir = repo_root() / "services/devstack/kube" / tool.module
+    module_dir = paths.repo_root() / "services/devstack/kube" / tool.module
     bin_dir = cache_dir() / "bin"
     binary = bin_dir / tool.filename
     fingerprint = _fingerprint(tool, module_dir)
@@ -204,6 +199,8 @@ def _build(tool: _GoTool, *, quiet: bool) -> Path:
         if _marker_ok(binary, fingerprint):  # built by someone else while we waited
             return binary
         bin_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in bin_dir.glob(f".{tool.filename}.tmp*"):  # from a build that was killed
+            leftover.unlink(missing_ok=True)
         log_path = cache_dir() / "logs" / f"build-{tool.filename}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = bin_dir / f".{tool.filename}.tmp{os.getpid()}"
@@ -474,11 +471,8 @@ class ControlPlane:
         )
 
     def ready(self, timeout: float = 5.0) -> bool:
-        try:
-            status, text = _http(self.server + "/readyz", context=self.ssl_context(), timeout=timeout)
-        except (OSError, ssl.SSLError):
-            return False
-        return status == 200 and text == "ok"
+        """True if /readyz answers ok (every post-start hook done: RBAC roles, priority levels, ...)."""
+        return _apiserver_ready(self.server, self.pki, timeout)
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -515,12 +509,6 @@ def _http(
     if ctype == "application/json" and text:
         return status, json.loads(text)
     return status, text
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _resolve_data_dir(data_dir: Path | str | None) -> Path:
@@ -620,15 +608,14 @@ def _plane_from_state(data_dir: Path, state: Mapping[str, Any]) -> ControlPlane:
     )
 
 
-def _wait_until(what: str, check: Callable[[], bool], proc: _Proc, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            raise KubeError(f"{what} exited during start-up:\n{_tail(log)}")
-        if check():
-            return
-        time.sleep(0.25)
-    raise KubeError(f"{what} not ready after {timeout:.0f}s:\n{_tail(log)}")
+def _apiserver_ready(server: str, pki: Pki, timeout: float) -> bool:
+    try:
+        context = ssl.create_default_context(cafile=str(pki.ca_cert))
+        context.load_cert_chain(str(pki.admin_cert), str(pki.admin_key))
+        status, text = _http(server + "/readyz", context=context, timeout=timeout)
+    except (OSError, ssl.SSLError):
+        return False
+    return status == 200 and text == "ok"
 
 
 def _etcd_healthy(port: int) -> bool:
@@ -644,6 +631,25 @@ def _etcd_healthy(port: int) -> bool:
     return status == 200 and isinstance(body, dict) and body.get("health") == "true"
 
 
+# Supervisors started by this Python process, by data dir: they hold the Popen objects, so a
+# `down` from the same process also reaps its children (no zombie is left behind).
+_SUPERVISORS: dict[Path, Supervisor] = {}
+_ETCD = "etcd"
+_APISERVER = "kube-apiserver"
+
+
+def _supervisor(data: Path) -> Supervisor:
+    sup = _SUPERVISORS.get(data)
+    if sup is None:
+        sup = Supervisor(state_dir=data / "procs", keep_running=True, out=None)
+        _SUPERVISORS[data] = sup
+    return sup
+
+
+def _live_processes(data: Path) -> dict[str, ProcessInfo]:
+    return {info.name: info for info in read_states(data / "procs")}
+
+
 def up(
     data_dir: Path | str | None = None,
     *,
@@ -654,90 +660,98 @@ def up(
 ) -> ControlPlane:
     """Start etcd + kube-apiserver (ports 0 = pick free ones) and wait for /readyz.
 
-    Idempotent: if this data dir's control plane is already up and ready, it is returned as is.
+    The processes keep running after this returns (and after this Python process exits) until
+    `down`. Idempotent: if this data dir's control plane is already up and ready, it is returned.
     """
     data = _resolve_data_dir(data_dir)
     state = _load_state(data)
     if state is not None:
         running = _plane_from_state(data, state)
-        if _recorded_alive(state, "etcd") and _recorded_alive(state, "apiserver") and running.ready():
+        live = _live_processes(data)
+        if {_ETCD, _APISERVER} <= live.keys() and running.ready():
             return running
-        down(data)  # stale or half-dead: clear it before starting again
+    down(data)  # nothing recorded, or stale / half-dead: clear any leftovers before starting
     binaries = fetch(quiet=quiet)
     data.mkdir(parents=True, exist_ok=True)
     data.chmod(0o700)
     pki = ensure_pki(data / "pki")
     logs = data / "logs"
-    logs.mkdir(exist_ok=True)
-    etcd_client = etcd_port or _free_port()
-    etcd_peer = _free_port()
-    api_port = apiserver_port or _free_port()
+    etcd_client = etcd_port or free_port()
+    etcd_peer = free_port()
+    api_port = apiserver_port or free_port()
+    server = f"https://127.0.0.1:{api_port}"
     deadline = time.monotonic() + timeout
 
-    etcd_log = logs / "etcd.log"
-    etcd = _Proc.spawn(_etcd_argv(binaries.etcd, data, etcd_client, etcd_peer), etcd_log)
-    apiserver: _Proc | None = None
+    sup = _supervisor(data)
     try:
-        _wait_until("etcd", lambda: _etcd_healthy(etcd_client), etcd, etcd_log, timeout)
-        api_log = logs / "kube-apiserver.log"
-        apiserver = _Proc.spawn(_apiserver_argv(binaries.kube_apiserver, pki, api_port, etcd_client), api_log)
-        plane = ControlPlane(
-            data_dir=data,
-            apiserver_port=api_port,
-            etcd_client_port=etcd_client,
-            etcd_peer_port=etcd_peer,
-            etcd_pid=etcd.pid,
-            apiserver_pid=apiserver.pid,
+        etcd = sup.start(
+            ProcessSpec(
+                name=_ETCD,
+                argv=_etcd_argv(binaries.etcd, data, etcd_client, etcd_peer),
+                log_path=logs / "etcd.log",
+                cwd=data,
+                ports=(etcd_client, etcd_peer),
+                ready=lambda: _etcd_healthy(etcd_client),
+                ready_timeout=timeout,
+                stop_timeout=DEFAULT_STOP_TIMEOUT,
+            )
         )
-        state = {
-            **plane.to_state(),
-            "processes": {"etcd": etcd.record(), "apiserver": apiserver.record()},
-        }
-        _write_json(data / "state.json", state)  # written before readiness so `down` can always clean up
-        remaining = max(1.0, deadline - time.monotonic())
-        _wait_until("kube-apiserver", lambda: plane.ready(timeout=2.0), apiserver, api_log, remaining)
+        apiserver = sup.start(
+            ProcessSpec(
+                name=_APISERVER,
+                argv=_apiserver_argv(binaries.kube_apiserver, pki, api_port, etcd_client),
+                log_path=logs / "kube-apiserver.log",
+                cwd=data,
+                ports=(api_port,),
+                ready=lambda: _apiserver_ready(server, pki, 2.0),
+                ready_timeout=max(1.0, deadline - time.monotonic()),
+                stop_timeout=DEFAULT_STOP_TIMEOUT,
+            )
+        )
     except BaseException:
-        for proc in (apiserver, etcd):
-            if proc is not None:
-                proc.stop(DEFAULT_STOP_TIMEOUT)
-        (data / "state.json").unlink(missing_ok=True)
+        sup.stop_all()
         raise
+    plane = ControlPlane(
+        data_dir=data,
+        apiserver_port=api_port,
+        etcd_client_port=etcd_client,
+        etcd_peer_port=etcd_peer,
+        etcd_pid=etcd.pid,
+        apiserver_pid=apiserver.pid,
+    )
     _write_kubeconfig(plane)
+    _write_json(data / "state.json", plane.to_state())
     return plane
 
 
-def down(
-    data_dir: Path | str | None = None, *, timeout: float = DEFAULT_STOP_TIMEOUT, purge: bool = False
-) -> bool:
-    """Stop the control plane of this data dir (apiserver first); True if anything was running."""
+def down(data_dir: Path | str | None = None, *, purge: bool = False) -> bool:
+    """Stop this data dir's control plane (apiserver first); True if anything was running.
+
+    Works from any process: the processes are found through their records in <data>/procs.
+    """
     data = _resolve_data_dir(data_dir)
-    state = _load_state(data)
-    stopped = False
-    if state is not None:
-        for name in ("apiserver", "etcd"):
-            record = state.get("processes", {}).get(name)
-            if record is not None:
-                stopped |= _Proc.from_record(record).stop(timeout)
-        (data / "state.json").unlink(missing_ok=True)
+    sup = _SUPERVISORS.pop(data, None) or Supervisor(state_dir=data / "procs", keep_running=True, out=None)
+    sup.adopt()
+    stopped = sup.stop_all()  # newest first: kube-apiserver, then etcd
+    (data / "state.json").unlink(missing_ok=True)
     if purge and data.exists():
         shutil.rmtree(data)
-    return stopped
+    return bool(stopped)
 
 
 def status(data_dir: Path | str | None = None) -> dict[str, Any]:
     """What state.json says, plus whether each process is alive and /readyz answers ok."""
     data = _resolve_data_dir(data_dir)
     state = _load_state(data)
+    live = _live_processes(data)
+    etcd_alive, api_alive = _ETCD in live, _APISERVER in live
+    info: dict[str, Any] = {"data_dir": str(data), "etcd_running": etcd_alive, "apiserver_running": api_alive}
     if state is None:
-        return {"running": False, "ready": False, "data_dir": str(data)}
+        return {**info, "running": False, "ready": False}
     plane = _plane_from_state(data, state)
-    etcd_alive = _recorded_alive(state, "etcd")
-    api_alive = _recorded_alive(state, "apiserver")
     return {
         **plane.to_state(),
-        "data_dir": str(data),
-        "etcd_running": etcd_alive,
-        "apiserver_running": api_alive,
+        **info,
         "running": etcd_alive and api_alive,
         "ready": etcd_alive and api_alive and plane.ready(),
     }
@@ -748,11 +762,6 @@ def current(data_dir: Path | str | None = None) -> ControlPlane | None:
     data = _resolve_data_dir(data_dir)
     state = _load_state(data)
     return None if state is None else _plane_from_state(data, state)
-
-
-def _recorded_alive(state: Mapping[str, Any], name: str) -> bool:
-    record = state.get("processes", {}).get(name)
-    return record is not None and _Proc.from_record(record).alive()
 
 
 def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
@@ -767,106 +776,6 @@ def _tail(path: Path, lines: int = 40) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(content[-lines:])
-
-
-# --------------------------------------------------------------------------------------------
-# Minimal private process supervisor (to be replaced by jingwu_devstack.procs when it lands)
-# --------------------------------------------------------------------------------------------
-
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def _proc_start_time(pid: int) -> str | None:
-    """Field 22 of /proc/<pid>/stat (start time in clock ticks): guards against pid reuse."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def process_group_members(pgid: int, *, include_zombies: bool = True) -> list[int]:
-    """Every process whose process group is pgid (zombies: exited, not yet reaped by their parent)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and (include_zombies or fields[0] != "Z"):
-            members.append(int(entry.name))
-    return members
-
-
-@dataclasses.dataclass(frozen=True)
-class _Proc:
-    pid: int  # also the process group id: each process is started as a session leader
-    start_time: str | None
-    argv0: str
-
-    @classmethod
-    def spawn(cls, argv: Sequence[str], log_path: Path) -> _Proc:
-        with log_path.open("ab") as log:
-            log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(argv)}\n".encode())
-            log.flush()
-            popen = subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        _CHILDREN[popen.pid] = popen
-        return cls(pid=popen.pid, start_time=_proc_start_time(popen.pid), argv0=argv[0])
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> _Proc:
-        return cls(pid=int(record["pid"]), start_time=record.get("start_time"), argv0=str(record["argv0"]))
-
-    def record(self) -> dict[str, Any]:
-        return {"pid": self.pid, "start_time": self.start_time, "argv0": self.argv0}
-
-    def _reap(self) -> None:
-        popen = _CHILDREN.get(self.pid)
-        if popen is not None and popen.poll() is not None:
-            del _CHILDREN[self.pid]
-
-    def alive(self) -> bool:
-        self._reap()
-        started = _proc_start_time(self.pid)
-        if started is None or started != self.start_time:
-            return False
-        try:
-            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        return state != "Z"
-
-    def _group_alive(self) -> bool:
-        self._reap()  # our own children are reaped here; others' zombies hold nothing but a pid
-        return bool(process_group_members(self.pid, include_zombies=False))
-
-    def stop(self, timeout: float) -> bool:
-        """SIGTERM the whole process group, SIGKILL what is left after timeout. True if it ran."""
-        # If the leader is gone, only orphans of its group may be left; if its pid now belongs to
-        # another process (different start time), that is not ours to signal.
-        leader_gone = _proc_start_time(self.pid) is None
-        if not self.alive() and not (leader_gone and self.start_time is not None and self._group_alive()):
-            return False
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, sig)
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if not self._group_alive():
-                    return True
-                time.sleep(0.1)
-        if self._group_alive():
-            raise KubeError(f"process group {self.pid} ({self.argv0}) survived SIGKILL")
-        return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -927,7 +836,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print(
                 plane_or_none.kubeconfig.read_text().rstrip() if args.raw else str(plane_or_none.kubeconfig)
             )
-    except KubeError as exc:
+    except DevstackError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     return 0
