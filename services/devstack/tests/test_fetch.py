@@ -26,8 +26,13 @@ def test_second_fetch_reuses_the_cache_in_well_under_a_second() -> None:
     t0 = time.monotonic()
     results = fetch.fetch(["all"])
     assert time.monotonic() - t0 < 0.5
-    assert [(r.name, r.cached) for r in results] == [("kafka", True), ("ferretdb", True), ("buf", True)]
-    kafka, ferretdb, _buf = results
+    assert [(r.name, r.cached) for r in results] == [
+        ("kafka", True),
+        ("ferretdb", True),
+        ("buf", True),
+        ("helm", True),
+    ]
+    kafka, ferretdb, _buf, _helm = results
     assert (kafka.path / f"kafka_2.13-{kafka.version}.jar").is_file()
     assert os.access(ferretdb.path, os.X_OK)
 

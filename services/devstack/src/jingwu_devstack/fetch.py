@@ -6,6 +6,8 @@
   -> ``<cache>/bin/ferretdb-<v>``.
 - buf (``BUF_VERSION``): ``go install github.com/bufbuild/buf/cmd/buf@<v>`` -> ``<cache>/bin/buf-<v>``, and
   the stable link ``<cache>/bin/buf``.
+- helm (version in ``services/devstack/kube/helm/go.mod``): see ``jingwu_devstack.helm`` ->
+  ``<cache>/bin/helm-<v>`` and the stable link ``<cache>/bin/helm``.
 
 An entry counts only with its completion marker (``.complete.json`` holding a digest of the inputs: pom
 or go.mod/go.sum, version, recipe), written after the build succeeded and the result was checked; so an
@@ -35,7 +37,7 @@ from typing import TextIO
 from jingwu_devstack.errors import DevstackError
 from jingwu_devstack.paths import cache_dir, display_path, repo_root
 
-COMPONENTS = ("kafka", "ferretdb", "buf")
+COMPONENTS = ("kafka", "ferretdb", "buf", "helm")
 KAFKA_POM = Path("services/devstack/kafka/pom.xml")
 FERRETDB_MODULE = Path("services/devstack/ferretdb")
 FERRETDB_MODULE_PATH = "github.com/FerretDB/FerretDB"
@@ -361,15 +363,23 @@ def ensure_buf(out: TextIO | None = None) -> Fetched:
     return Fetched(fetched.name, fetched.version, link, fetched.cached, fetched.seconds)
 
 
+def ensure_helm(out: TextIO | None = None) -> Fetched:
+    """Make sure helm is built; ``path`` is the ``<cache>/bin/helm`` link (see ``jingwu_devstack.helm``)."""
+    from jingwu_devstack import helm  # helm.py builds on this module's helpers
+
+    return helm.ensure(out)
+
+
 ENSURE: dict[str, Callable[[TextIO | None], Fetched]] = {
     "kafka": ensure_kafka,
     "ferretdb": ensure_ferretdb,
     "buf": ensure_buf,
+    "helm": ensure_helm,
 }
 
 
 def fetch(names: Iterable[str], out: TextIO | None = None) -> list[Fetched]:
-    """Ensure each named component (``kafka``, ``ferretdb``, ``buf``; ``all`` for every one) in order.
+    """Ensure each named component (``kafka``, ``ferretdb``, ``buf``, ``helm``; ``all``: every one) in order.
 
     Prints one line per component to ``out``.
     """
