@@ -45,7 +45,7 @@ $(STAMP_GEN): .venv/.synced $(PROTOS) services/contracts/generate.py
 
 gen: $(STAMP_GEN)
 
-# Kafka jars (Maven Central), FerretDB launcher and buf (Go module proxy), cached under .cache/.
+# Kafka jars (Maven Central); FerretDB launcher, buf and helm (Go module proxy), cached under .cache/.
 fetch: sync
 	$(UV) run --frozen devstack fetch all
 
@@ -66,10 +66,9 @@ fmt: sync
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-# The kube control-plane tests (-m kube) need a kube-apiserver build; they join `make test` together with
-# the district operator (see README, "Status").
 test: lint
-	$(UV) run --frozen pytest -m "not kube"
+	$(UV) run --frozen python -m jingwu_devstack.kube fetch
+	$(UV) run --frozen pytest
 
 test-fast: gen
 	$(UV) run --frozen pytest -m "not e2e"

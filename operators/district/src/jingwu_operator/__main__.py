@@ -1,0 +1,3 @@
+from jingwu_operator.main import run
+
+run()

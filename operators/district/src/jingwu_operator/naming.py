@@ -1,0 +1,91 @@
+"""Names and labels of everything a District owns. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from jingwu_platform.events import dead_letter_topic, domain_topic, telemetry_fixes_topic
+from jingwu_platform.mongo import district_database_name
+
+GROUP = "jingwu.police.cn"
+VERSION = "v1"
+KIND = "District"
+PLURAL = "districts"
+SINGULAR = "district"
+SHORT_NAMES = ("dist",)
+FIELD_MANAGER = "jingwu-operator"
+FINALIZER = f"{GROUP}/district"
+
+# Labels on every managed object (the operator finds, prunes and reports by them).
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_PART_OF = "app.kubernetes.io/part-of"
+LABEL_DISTRICT = f"{GROUP}/district"
+LABEL_COMPONENT = f"{GROUP}/component"
+MANAGED_BY = "jingwu-operator"
+# Namespaces carrying this label (city ingress, command centre) may reach every district's pods.
+CITY_INGRESS_LABEL = f"{GROUP}/city-ingress"
+# Every district namespace carries this, so policies and tools can tell tenants apart.
+TENANT_LABEL = f"{GROUP}/tenant"
+
+# The platform's domains. Each has one event topic per district; consumers have a dead-letter topic.
+DOMAINS = ("rooms", "personnel", "population", "patrol", "notification", "telemetry")
+CONSUMERS = ("notification", "telemetry")
+SERVICES = ("rooms", "notification", "personnel", "population", "patrol", "telemetry")
+ENABLED_BY_DEFAULT = frozenset({"rooms", "notification", "personnel"})
+
+
+def resource_name(code: str) -> str:
+    """The District object's required name: one object per code, enforced by the API server (CEL)."""
+    return f"jingwu-{code}"
+
+
+def namespace(code: str) -> str:
+    return f"jingwu-{code}"
+
+
+def release(code: str) -> str:
+    """Helm release name the chart is rendered with."""
+    return f"jingwu-{code}"
+
+
+def database(code: str) -> str:
+    return district_database_name(code)
+
+
+def mongo_user(code: str) -> str:
+    return f"jingwu-{code}"
+
+
+def kafka_principal(code: str) -> str:
+    return f"User:jingwu-{code}"
+
+
+def mongo_secret(code: str) -> str:
+    return f"jingwu-{code}-mongo"
+
+
+def auth_secret(code: str) -> str:
+    return f"jingwu-{code}-auth"
+
+
+def service_account(code: str) -> str:
+    return f"jingwu-{code}"
+
+
+def topics(code: str) -> list[str]:
+    """Every topic of a district: one per domain, the telemetry fixes, and the consumers' dead letters."""
+    names = [domain_topic(code, domain) for domain in DOMAINS]
+    names.append(telemetry_fixes_topic(code))
+    names.extend(dead_letter_topic(code, consumer) for consumer in CONSUMERS)
+    return names
+
+
+def labels(code: str, component: str) -> dict[str, str]:
+    return {
+        LABEL_MANAGED_BY: MANAGED_BY,
+        LABEL_PART_OF: "jingwu",
+        LABEL_DISTRICT: code,
+        LABEL_COMPONENT: component,
+    }
+
+
+def selector(code: str) -> dict[str, str]:
+    return {LABEL_MANAGED_BY: MANAGED_BY, LABEL_DISTRICT: code}
