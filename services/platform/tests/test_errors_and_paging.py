@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
-from jingwu_platform.errors import FieldViolation, NotFound, RuleViolation, ValidationFailed, Validator
+from jingwu_platform.errors import (
+    Conflict,
+    FieldViolation,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+    Validator,
+)
 from jingwu_platform.grpc_server import status_for
 from jingwu_platform.paging import MAX_PAGE_SIZE, next_page_token, page_limit
 
@@ -61,3 +68,7 @@ def test_paging() -> None:
     assert next_page_token(["a", "b"], 2, key=str) == "b"
     assert next_page_token(["a"], 2, key=str) == ""
     assert next_page_token([], 2, key=str) == ""
+
+
+def test_conflict_is_aborted_so_callers_retry() -> None:
+    assert status_for(Conflict("room r1: changed concurrently 5 times")).code == grpc.StatusCode.ABORTED

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
-
 from jingwu_platform.policy import DistrictPolicy
+from pydantic import ValidationError
 
 
 def test_defaults_are_the_seed_values() -> None:
     policy = DistrictPolicy()
-    assert (policy.staffing.mobile_room_officers, policy.staffing.mobile_room_auxiliaries) == (1, 2)  # R-PER-2
+    staffing = policy.staffing
+    assert (staffing.mobile_room_officers, staffing.mobile_room_auxiliaries) == (1, 2)  # R-PER-2
     assert policy.staffing.urban_residents_per_community_officer == 5000  # R-PER-4
     assert policy.work.liaison_village_days_per_month == 2  # R-PER-8
     assert policy.work.community_hours_per_week == 20  # R-PER-9

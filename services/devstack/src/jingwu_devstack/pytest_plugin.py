@@ -3,7 +3,8 @@
 Registered through the ``pytest11`` entry point, so every test in the workspace can ask for:
 
 - ``kafka_bootstrap`` (session) -> ``"127.0.0.1:PORT"`` of a single-node Kafka (KRaft) broker;
-- ``mongo_url`` (session) -> ``"mongodb://127.0.0.1:PORT/"`` of FerretDB (SQLite backend);
+- ``mongo_url`` (session) -> ``"mongodb://127.0.0.1:PORT/?maxPoolSize=1"`` of FerretDB (SQLite backend;
+  one connection per client, see stack.FERRETDB_CLIENT_OPTIONS);
 - ``devstack_supervisor`` (session) -> the Supervisor running them; start the services under test with
   ``devstack_supervisor.start(ProcessSpec(...))`` and they are stopped at session end (or earlier with
   ``.stop(name)``);
@@ -30,7 +31,7 @@ import pytest
 
 from jingwu_devstack.fetch import ensure_ferretdb, ensure_kafka
 from jingwu_devstack.procs import PortInUseError, ProcessSpec, Supervisor, free_ports
-from jingwu_devstack.stack import ferretdb_spec, kafka_spec
+from jingwu_devstack.stack import ferretdb_spec, ferretdb_url, kafka_spec
 
 ENV_TEST_KAFKA_BOOTSTRAP = "JINGWU_TEST_KAFKA_BOOTSTRAP"
 ENV_TEST_MONGO_URL = "JINGWU_TEST_MONGO_URL"
@@ -95,4 +96,4 @@ def mongo_url(request: pytest.FixtureRequest) -> str:
     data: Path = request.getfixturevalue("devstack_data_dir")
     binary = ensure_ferretdb(sys.stderr).path
     (port,) = _start_on_free_ports(sup, 1, lambda p: ferretdb_spec(binary, data, p[0]))
-    return f"mongodb://127.0.0.1:{port}/"
+    return ferretdb_url("127.0.0.1", port)

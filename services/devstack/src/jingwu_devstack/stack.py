@@ -80,9 +80,21 @@ class Endpoints:
         return [f"JINGWU_KAFKA_BOOTSTRAP={self.kafka_bootstrap}", f"JINGWU_MONGO_URL={self.mongo_url}"]
 
 
+# FerretDB v1 (SQLite backend) applies an update as read-modify-write without isolation between
+# connections: concurrent updates of one document from two connections lose one (200 concurrent $inc
+# leave ~10). One connection per client serialises a process's own writes, which is all a service needs
+# (each service owns its documents). Production MongoDB has no such limit. See docs/adr/0003.
+FERRETDB_CLIENT_OPTIONS = "maxPoolSize=1"
+
+
+def ferretdb_url(host: str, port: int) -> str:
+    """The URL clients of the local FerretDB must use (with FERRETDB_CLIENT_OPTIONS)."""
+    return f"mongodb://{host}:{port}/?{FERRETDB_CLIENT_OPTIONS}"
+
+
 def endpoints(ports: Ports, host: str = HOST) -> Endpoints:
     """The client addresses for ``ports``."""
-    return Endpoints(kafka_bootstrap=f"{host}:{ports.kafka}", mongo_url=f"mongodb://{host}:{ports.mongo}/")
+    return Endpoints(kafka_bootstrap=f"{host}:{ports.kafka}", mongo_url=ferretdb_url(host, ports.mongo))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ class RuleViolation(DomainError):
         super().__init__(f"{rule_id}: {message}")
 
 
+class Conflict(DomainError):
+    """Concurrent changes kept winning over this command (ABORTED): nothing was changed; retry."""
+
+
 class PermissionDenied(DomainError):
     """The caller may not do this (wrong district, missing role)."""
 

@@ -25,6 +25,7 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from jingwu_platform.auth import InvalidCredential, reset_current_caller, set_current_caller, verify_token
 from jingwu_platform.errors import (
     AlreadyExists,
+    Conflict,
     DomainError,
     NotFound,
     PermissionDenied,
@@ -65,6 +66,15 @@ def _status(code: int, message: str, detail: Any | None = None) -> grpc.Status:
     return converted
 
 
+# Errors whose message says all there is: no machine-readable details.
+_PLAIN_CODES: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, code_pb2.NOT_FOUND),
+    (AlreadyExists, code_pb2.ALREADY_EXISTS),
+    (Conflict, code_pb2.ABORTED),
+    (PermissionDenied, code_pb2.PERMISSION_DENIED),
+)
+
+
 def status_for(error: DomainError) -> grpc.Status:
     """Translate a domain error into a gRPC status with standard error details."""
     if isinstance(error, ValidationFailed):
@@ -75,10 +85,6 @@ def status_for(error: DomainError) -> grpc.Status:
             ]
         )
         return _status(code_pb2.INVALID_ARGUMENT, str(error), bad_request)
-    if isinstance(error, NotFound):
-        return _status(code_pb2.NOT_FOUND, str(error))
-    if isinstance(error, AlreadyExists):
-        return _status(code_pb2.ALREADY_EXISTS, str(error))
     if isinstance(error, RuleViolation):
         failure = error_details_pb2.PreconditionFailure(
             violations=[
@@ -88,8 +94,9 @@ def status_for(error: DomainError) -> grpc.Status:
             ]
         )
         return _status(code_pb2.FAILED_PRECONDITION, str(error), failure)
-    if isinstance(error, PermissionDenied):
-        return _status(code_pb2.PERMISSION_DENIED, str(error))
+    for error_type, code in _PLAIN_CODES:
+        if isinstance(error, error_type):
+            return _status(code, str(error))
     return _status(code_pb2.INTERNAL, "internal error")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import time
+from datetime import date, time
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -74,6 +74,11 @@ class WorkStandard(BaseModel):
     promotion_rural_room_years: float = 2.0  # R-PER-12
     promotion_urban_room_years: float = 3.0
     familiarisation_households_per_week: int = 30  # R-POP-5
+    # R-ROOM-6 (seed 003): where a community has this many officers or more, one of them is in the room
+    # on each working day, by rota.
+    room_duty_min_officers: int = 2
+    # Public holidays of the district's calendar (rotas treat them like weekends: staffed, not working days).
+    holidays: tuple[date, ...] = ()
     weekly_notice_days: int = 7  # R-NOT-1
     resident_meeting_every_months: int = 2  # R-NOT-2
     # R-PAT-5 golden hours for door-to-door visits (weekends and holidays count whole).
