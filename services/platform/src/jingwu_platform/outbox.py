@@ -91,6 +91,12 @@ class OutboxRelay:
         self._log = logging.getLogger(__name__)
         self.published = 0
 
+    async def ensure_indexes(self) -> None:
+        """A sparse index on the pending flag: only documents with undelivered events are in it, so a
+        relay pass reads those few instead of scanning every aggregate."""
+        for collection in self._collections:
+            await collection.create_index(PENDING, sparse=True, name="outbox_pending")
+
     def notify(self) -> None:
         """Called after a command's write so its events go out now rather than at the next poll."""
         self._wake.set()

@@ -51,6 +51,7 @@ class ServiceRuntime:
         await self.mongo.admin.command("ping")
         await self.broker.start()
         if self.relay is not None:
+            await self.relay.ensure_indexes()
             self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self.grpc = GrpcServer(
             district=settings.district,
