@@ -73,7 +73,7 @@ def test_up_reuse_status_env_down(stack_env: dict[str, str]) -> None:
     env = devstack("env", env=stack_env)
     assert env.stdout.splitlines() == [
         f"JINGWU_KAFKA_BOOTSTRAP=127.0.0.1:{kafka}",
-        f"JINGWU_MONGO_URL=mongodb://127.0.0.1:{mongo}/",
+        f"JINGWU_MONGO_URL=mongodb://127.0.0.1:{mongo}/?maxPoolSize=1",
     ]
 
     down = devstack("down", env=stack_env)

@@ -1,8 +1,9 @@
 """``make run``: Kafka, FerretDB and the services for demo district 01, in the foreground.
 
-Prints one line per process as it becomes ready, opens a few demo police rooms over gRPC, shows the
-notices the notification service derived from the RoomOpened events and the trace of one request
-across both services, then keeps everything running until Ctrl-C, which stops all of it.
+Prints one line per process as it becomes ready, seeds the demo district (stations, zones, villages,
+rooms of every kind, officers, postings, logs — ``jingwu_cli.demo``) over gRPC, prints a summary with the
+findings the platform raised, a notice the notification service derived from a RoomOpened event and the
+trace of one request across the services, then keeps everything running until Ctrl-C, which stops all of it.
 Infrastructure already started by ``devstack up`` is reused (and left running).
 """
 
@@ -34,6 +35,7 @@ class ServiceSpec:
 
 SERVICES = (
     ServiceSpec("rooms", int(os.environ.get("JINGWU_ROOMS_PORT", "50051"))),
+    ServiceSpec("personnel", int(os.environ.get("JINGWU_PERSONNEL_PORT", "50053"))),
     ServiceSpec("notification", int(os.environ.get("JINGWU_NOTIFICATION_PORT", "50055"))),
 )
 
@@ -71,50 +73,47 @@ def service_spec(service: ServiceSpec, data: Path, infra: Endpoints, secret: str
 
 
 async def demo(secret: str, data: Path) -> None:
-    """Open the demo rooms and show what the platform did with them."""
-    from jingwu.common.v1 import common_pb2
+    """Seed the demo district through the APIs (jingwu_cli.demo), then show what the platform made of it."""
     from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
-    from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
+    from jingwu_cli.client import Clients
+    from jingwu_cli.config import Credential, Target
+    from jingwu_cli.demo import report_lines, seed
+    from jingwu_cli.errors import CliError
     from jingwu_platform.auth import Role, issue_token
     from jingwu_platform.grpc_client import open_channel
 
     token = issue_token(secret, subject="demo-admin", district=DEMO_DISTRICT, roles=[Role.DISTRICT_ADMIN])
-    rooms_channel = open_channel(f"127.0.0.1:{SERVICES[0].port}", token)
-    notification_channel = open_channel(f"127.0.0.1:{SERVICES[1].port}", token)
-    rooms = rooms_pb2_grpc.RoomRegistryServiceStub(rooms_channel)
-    notification = notification_pb2_grpc.NotificationServiceStub(notification_channel)
-    demo_rooms = [
-        ("汴河社区警务室", rooms_pb2.ROOM_KIND_URBAN_ONE_ZONE_ONE_OFFICER, "01020301", 116.980, 33.630, ""),
-        ("张庄村警务室", rooms_pb2.ROOM_KIND_KEY_VILLAGE, "01110201", 117.050, 33.580, ""),
-        ("埇桥流动警务室一号", rooms_pb2.ROOM_KIND_MOBILE, "01020302", 116.990, 33.640, "皖L·J0106"),
-    ]
+    ports = {service.name: service.port for service in SERVICES}
+    target = Target(
+        DEMO_DISTRICT,
+        f"127.0.0.1:{ports['rooms']}",
+        f"127.0.0.1:{ports['personnel']}",
+        Credential(token, "demo-admin"),
+    )
+    print(f"\n  seeding demo district {DEMO_DISTRICT} (埇桥分局) through the gRPC APIs …")
     try:
-        opened = []
-        for index, (name, kind, zone, lon, lat, plate) in enumerate(demo_rooms, start=1):
-            request = rooms_pb2.OpenRoomRequest(
-                name=name,
-                kind=kind,
-                station_id="st-bianhe",
-                zone_codes=[zone],
-                location=common_pb2.GeoPoint(longitude=lon, latitude=lat),
-                vehicle_plate=plate,
-                request_id=f"demo-room-{index}",  # idempotent: a second `make run` opens nothing new
-            )
-            opened.append((await rooms.OpenRoom(request)).room)
-        print(f"\n  opened {len(opened)} rooms in district {DEMO_DISTRICT} (RoomRegistryService/OpenRoom)")
-        for room in opened:
-            for _ in range(50):
-                reply = await notification.ListNotices(
-                    notification_pb2.ListNoticesRequest(room_id=room.room_id)
-                )
-                if reply.notices:
-                    break
-                await asyncio.sleep(0.2)
-            title = reply.notices[0].title if reply.notices else "(no notice yet)"
-            print(f"    {room.name:<14} {rooms_pb2.RoomKind.Name(room.kind):<38} notice: {title}")
+        async with Clients(target, timeout_s=30.0) as clients:
+            report = await seed(clients, secret)
+    except CliError as error:
+        print(f"  demo data incomplete: {error.message}", file=sys.stderr)
+        for line in error.details:
+            print(f"    {line}", file=sys.stderr)
+        return
+    for line in report_lines(report):
+        print(f"    {line}")
+    notification_channel = open_channel(f"127.0.0.1:{ports['notification']}", token)
+    notification = notification_pb2_grpc.NotificationServiceStub(notification_channel)
+    try:
+        room_id = next(iter(report.room_ids.values()), "")
+        for _ in range(50):
+            reply = await notification.ListNotices(notification_pb2.ListNoticesRequest(room_id=room_id))
+            if reply.notices:
+                break
+            await asyncio.sleep(0.2)
+        title = reply.notices[0].title if reply.notices else "(no notice yet)"
+        print(f"    notice derived from RoomOpened: {title}")
         show_trace(data)
     finally:
-        await rooms_channel.close()
         await notification_channel.close()
 
 
