@@ -488,7 +488,11 @@ async def test_reposting_a_liaison_leaves_a_blank_village_until_a_replacement(pe
     records = await records_of(
         personnel.kafka,
         topic,
-        lambda rs: len([r for r in typed(rs, "LiaisonAssigned") if r.key == village_id.encode()]) == 3,
+        # Events of different collections are relayed in no fixed order: wait for both kinds.
+        lambda rs: (
+            len([r for r in typed(rs, "LiaisonAssigned") if r.key == village_id.encode()]) == 3
+            and len(typed(rs, "PostingEnded")) >= 2
+        ),
     )
     assert len(typed(records, "PostingEnded")) >= 2
 

@@ -10,6 +10,7 @@ from datetime import date
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as per
 from jingwu.rooms.v1 import rooms_pb2 as rooms
+from jingwu_platform.proto_values import local_date_to_proto
 
 from jingwu_cli import labels
 from jingwu_cli.client import Clients, collect
@@ -17,14 +18,10 @@ from jingwu_cli.directory import PAGE, Directory
 from jingwu_cli.render import DetailResult, Result, TableResult, to_json
 
 
-def local_date(value: date) -> common_pb2.LocalDate:
-    return common_pb2.LocalDate(year=value.year, month=value.month, day=value.day)
-
-
 def month_range(year: int, month: int) -> common_pb2.DateRange:
     last = calendar.monthrange(year, month)[1]
     return common_pb2.DateRange(
-        start=local_date(date(year, month, 1)), end=local_date(date(year, month, last))
+        start=local_date_to_proto(date(year, month, 1)), end=local_date_to_proto(date(year, month, last))
     )
 
 
@@ -319,7 +316,9 @@ _MUST_BUILD = {
 
 async def rooms_rota_gaps(c: Clients, args: argparse.Namespace) -> Result:
     """R-ROOM-6: days in the period with nobody on the room's duty rota."""
-    period = common_pb2.DateRange(start=local_date(args.date_from), end=local_date(args.date_to))
+    period = common_pb2.DateRange(
+        start=local_date_to_proto(args.date_from), end=local_date_to_proto(args.date_to)
+    )
     reply = await c.call(
         "rooms", c.rooms.GetRotaGaps, rooms.GetRotaGapsRequest(room_id=args.room_id, period=period)
     )
@@ -505,7 +504,7 @@ async def staffing_findings(c: Clients, args: argparse.Namespace) -> Result:
 async def staffing_evaluate(c: Clients, args: argparse.Namespace) -> Result:
     request = per.EvaluateStaffingRequest(station_id=args.station or "")
     if args.as_of is not None:
-        request.as_of.CopyFrom(local_date(args.as_of))
+        request.as_of.CopyFrom(local_date_to_proto(args.as_of))
     reply = await c.call("personnel", c.personnel.EvaluateStaffing, request)
     names = Directory(c)
     rows = [["新发现", *r] for r in await _finding_rows(names, list(reply.raised))]
@@ -557,7 +556,12 @@ async def worklog_summary(c: Clients, args: argparse.Namespace) -> Result:
         for v in summary.village_days
     ]
     rows += [
-        ["社区工作", labels.local_date(w.week_start), f"{w.hours:g} 小时", f"{w.required_hours:g} 小时"]
+        [
+            "社区工作",
+            labels.local_date(w.week_start),
+            f"{w.hours:g} 小时",
+            f"{w.required_hours:g} 小时",
+        ]
         for w in summary.week_hours
     ]
     who = await names.officer(args.officer_id)

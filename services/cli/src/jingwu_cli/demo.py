@@ -24,10 +24,10 @@ from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as per
 from jingwu.rooms.v1 import rooms_pb2 as rooms
 from jingwu_platform.auth import Role, issue_token
+from jingwu_platform.proto_values import local_date_to_proto
 
 from jingwu_cli import labels
 from jingwu_cli.client import Clients, ServiceName
-from jingwu_cli.commands import local_date
 from jingwu_cli.config import signing_secret
 from jingwu_cli.demo_data import (
     NEIGHBOURS,
@@ -267,7 +267,7 @@ class Loader:
             home_village_id=spec.home_village_id,
             home_township=spec.home_township,
             previous_workplace=spec.previous_workplace,
-            join_date=local_date(spec.join_date),
+            join_date=local_date_to_proto(spec.join_date),
             request_id=spec.key,
         )
         reply = await _catching_up(lambda: c.call("personnel", c.personnel.RegisterOfficer, request))
@@ -313,7 +313,7 @@ class Loader:
             zone_code=spec.zone_code,
             village_id=spec.village_id,
             full_time=spec.full_time,
-            start_date=local_date(spec.start),
+            start_date=local_date_to_proto(spec.start),
             request_id=spec.key,
         )
         await _catching_up(lambda: self.c.call("personnel", self.c.personnel.PostOfficer, request))
@@ -335,7 +335,7 @@ class Loader:
         request = per.AssignLiaisonOfficerRequest(
             village_id=spec.village_id,
             officer_id=self.report.officer_ids[spec.officer_key],
-            start_date=local_date(spec.start),
+            start_date=local_date_to_proto(spec.start),
             reason="包村民警分配",
         )
         reply = await _catching_up(lambda: c.call("personnel", c.personnel.AssignLiaisonOfficer, request))
@@ -343,7 +343,7 @@ class Loader:
             # R-PER-5 planted: re-posted to the criminal police, nobody named in his place.
             end = per.EndPostingRequest(
                 posting_id=reply.village_assignment.liaison_posting_id,
-                end_date=local_date(self.demo.today - timedelta(days=12)),
+                end_date=local_date_to_proto(self.demo.today - timedelta(days=12)),
                 reason="调任刑警大队",
                 approval_reference="埇公政〔2026〕118号",
             )
@@ -356,11 +356,11 @@ class Loader:
         request = per.AssignResidentAuxiliaryRequest(
             village_id=spec.village_id,
             officer_id=self.report.officer_ids[spec.officer_key],
-            start_date=local_date(spec.start),
+            start_date=local_date_to_proto(spec.start),
             reason="驻村辅警派驻",
         )
         if spec.rotation_due is not None:
-            request.rotation_due.CopyFrom(local_date(spec.rotation_due))
+            request.rotation_due.CopyFrom(local_date_to_proto(spec.rotation_due))
         await _catching_up(lambda: c.call("personnel", c.personnel.AssignResidentAuxiliary, request))
 
     # ── activity ──
@@ -398,8 +398,12 @@ class Loader:
         ids = self.report.officer_ids
         request = rooms.SetDutyRotaRequest(
             room_id=self.report.room_ids[spec.room_key],
-            period=common_pb2.DateRange(start=local_date(spec.start), end=local_date(spec.end)),
-            days=[rooms.RotaDay(date=local_date(day), officer_id=ids[key]) for day, key in spec.days],
+            period=common_pb2.DateRange(
+                start=local_date_to_proto(spec.start), end=local_date_to_proto(spec.end)
+            ),
+            days=[
+                rooms.RotaDay(date=local_date_to_proto(day), officer_id=ids[key]) for day, key in spec.days
+            ],
         )
         await _catching_up(lambda: self.c.call("rooms", self.c.rooms.SetDutyRota, request))
 
@@ -456,7 +460,7 @@ class Loader:
         )
 
     async def evaluate(self) -> None:
-        request = per.EvaluateStaffingRequest(as_of=local_date(self.demo.today))
+        request = per.EvaluateStaffingRequest(as_of=local_date_to_proto(self.demo.today))
         await self.c.call("personnel", self.c.personnel.EvaluateStaffing, request, timeout_s=SLOW_CALL_S)
 
     # ── what is there now ──
@@ -522,7 +526,9 @@ class Loader:
                     c.rooms.GetRotaGaps,
                     rooms.GetRotaGapsRequest(
                         room_id=report.room_ids[rota.room_key],
-                        period=common_pb2.DateRange(start=local_date(rota.start), end=local_date(rota.end)),
+                        period=common_pb2.DateRange(
+                            start=local_date_to_proto(rota.start), end=local_date_to_proto(rota.end)
+                        ),
                     ),
                 )
                 report.rota_gap_days = [labels.local_date(d) for d in gaps.uncovered_days]

@@ -12,6 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as pb
 from jingwu.rooms.v1 import rooms_pb2
+from jingwu_platform.proto_values import local_date_to_proto, timestamp
 
 from jingwu_personnel.domain.assessment import (
     Assessment,
@@ -83,25 +84,11 @@ STATION_KIND = EnumMap(StationKind, rooms_pb2.StationKind, "STATION_KIND")
 # --- scalars ----------------------------------------------------------------------------------------
 
 
-def timestamp(at: datetime | None) -> Timestamp | None:
-    if at is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(at)
-    return stamp
-
-
 def from_timestamp(message: Any, field: str) -> datetime | None:
     if not message.HasField(field):
         return None
     stamp: Timestamp = getattr(message, field)
     return stamp.ToDatetime(tzinfo=UTC)
-
-
-def local_date(value: date | None) -> common_pb2.LocalDate | None:
-    if value is None:
-        return None
-    return common_pb2.LocalDate(year=value.year, month=value.month, day=value.day)
 
 
 def from_local_date(message: Any, field: str) -> tuple[date | None, bool]:
@@ -120,7 +107,7 @@ def from_local_date(message: Any, field: str) -> tuple[date | None, bool]:
 def date_range(period: DateRange | None) -> common_pb2.DateRange | None:
     if period is None:
         return None
-    return common_pb2.DateRange(start=local_date(period.start), end=local_date(period.end))
+    return common_pb2.DateRange(start=local_date_to_proto(period.start), end=local_date_to_proto(period.end))
 
 
 def audit(
@@ -172,7 +159,7 @@ def officer_to_proto(officer: Officer, current_postings: Iterable[Posting] = ())
         previous_workplace=officer.previous_workplace,
         status=OFFICER_STATUS.to_proto(officer.status),
         current_postings=[posting_to_proto(p) for p in current_postings],
-        join_date=local_date(officer.join_date),
+        join_date=local_date_to_proto(officer.join_date),
         audit=audit(officer.created_by, officer.created_at, officer.updated_by, officer.updated_at),
     )
 
@@ -212,8 +199,8 @@ def posting_to_proto(posting: Posting) -> pb.Posting:
         village_id=posting.village_id,
         setting=SETTING.to_proto(posting.setting),
         full_time=posting.full_time,
-        start_date=local_date(posting.start_date),
-        end_date=local_date(posting.end_date),
+        start_date=local_date_to_proto(posting.start_date),
+        end_date=local_date_to_proto(posting.end_date),
         end_reason=posting.end_reason,
         approval_reference=posting.approval_reference,
         successor_officer_id=posting.successor_officer_id,
@@ -239,11 +226,11 @@ def assignment_to_proto(a: VillageAssignment) -> pb.VillageAssignment:
         station_id=a.village.station_id,
         liaison_officer_id=a.liaison_officer_id,
         liaison_posting_id=a.liaison_posting_id,
-        liaison_since=local_date(a.liaison_since),
+        liaison_since=local_date_to_proto(a.liaison_since),
         resident_auxiliary_id=a.auxiliary_id,
         auxiliary_posting_id=a.auxiliary_posting_id,
-        auxiliary_since=local_date(a.auxiliary_since),
-        auxiliary_rotation_due=local_date(a.auxiliary_rotation_due),
+        auxiliary_since=local_date_to_proto(a.auxiliary_since),
+        auxiliary_rotation_due=local_date_to_proto(a.auxiliary_rotation_due),
     )
 
 
@@ -347,7 +334,7 @@ def work_summary_to_proto(summary: WorkSummary) -> pb.WorkSummary:
         village_days=[
             pb.VillageDays(
                 village_id=m.village_id,
-                month_start=local_date(m.month.start),
+                month_start=local_date_to_proto(m.month.start),
                 days_present=m.days_present,
                 required_days=m.required_days,
             )
@@ -355,7 +342,9 @@ def work_summary_to_proto(summary: WorkSummary) -> pb.WorkSummary:
         ],
         week_hours=[
             pb.WeekHours(
-                week_start=local_date(w.week.start), hours=round(w.hours, 2), required_hours=w.required_hours
+                week_start=local_date_to_proto(w.week.start),
+                hours=round(w.hours, 2),
+                required_hours=w.required_hours,
             )
             for w in summary.week_hours
         ],
@@ -395,7 +384,7 @@ def conduct_to_proto(record: ConductRecord) -> pb.ConductRecord:
         record_id=record.record_id,
         officer_id=record.officer_id,
         rule=CONDUCT_RULE.to_proto(record.rule),
-        occur_date=local_date(record.occur_date),
+        occur_date=local_date_to_proto(record.occur_date),
         description=record.description,
         score_deduction=record.score_deduction,
         evidence_reference=record.evidence_reference,

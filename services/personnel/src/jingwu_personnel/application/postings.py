@@ -12,8 +12,9 @@ from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.auth import Caller
 from jingwu_platform.errors import FieldViolation, NotFound, RuleViolation, ValidationFailed, Validator
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.proto_values import local_date_to_proto
 
-from jingwu_personnel.adapters.proto_mapping import local_date, posting_to_proto
+from jingwu_personnel.adapters.proto_mapping import posting_to_proto
 from jingwu_personnel.application.base import MANAGERS, Deps, posting_id, require_role
 from jingwu_personnel.application.staffing import StaffingService
 from jingwu_personnel.domain.officers import Officer, OfficerRole
@@ -461,7 +462,7 @@ class PostingService:
                 officer_id=officer.officer_id,
                 previous_officer_id=holder_id,
                 posting_id=new.posting_id,
-                rotation_due=local_date(due),
+                rotation_due=local_date_to_proto(due),
                 occur_time=d.occur_time(),
             )
         if not await d.store.set_holder(

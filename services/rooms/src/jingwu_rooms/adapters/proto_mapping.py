@@ -4,12 +4,12 @@ jingwu.personnel.v1 the room registry reads). Pure functions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2
 from jingwu.rooms.v1 import rooms_pb2
+from jingwu_platform.proto_values import local_date_to_proto, timestamp
 
 from jingwu_rooms.domain.coverage import CoverageReport
 from jingwu_rooms.domain.model import (
@@ -79,32 +79,12 @@ _ROLE_PREFIX = "OFFICER_ROLE_"
 # --- shared values ----------------------------------------------------------------------------------
 
 
-def timestamp(at: datetime | None) -> Timestamp | None:
-    if at is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(at)
-    return stamp
-
-
 def point(p: common_pb2.GeoPoint) -> GeoPoint:
     return GeoPoint(longitude=p.longitude, latitude=p.latitude)
 
 
 def point_to_proto(p: GeoPoint) -> common_pb2.GeoPoint:
     return common_pb2.GeoPoint(longitude=p.longitude, latitude=p.latitude)
-
-
-def local_date(value: common_pb2.LocalDate) -> date | None:
-    """None for an unset or impossible date (2026-02-30): validation reports it as a field violation."""
-    try:
-        return date(value.year, value.month, value.day)
-    except ValueError:
-        return None
-
-
-def local_date_to_proto(day: date) -> common_pb2.LocalDate:
-    return common_pb2.LocalDate(year=day.year, month=day.month, day=day.day)
 
 
 def audit_to_proto(audit: Audit) -> common_pb2.AuditInfo:

@@ -18,6 +18,7 @@ from jingwu_platform.events import Event, domain_topic, new_event
 from jingwu_platform.outbox import OutboxRelay
 from jingwu_platform.paging import next_page_token, page_limit
 from jingwu_platform.policy import DistrictPolicy
+from jingwu_platform.proto_values import timestamp
 from jingwu_platform.shared_kernel import check_geo_point, check_required
 
 from jingwu_rooms.adapters.postings_repository import MongoPostingRepository
@@ -26,7 +27,6 @@ from jingwu_rooms.adapters.proto_mapping import (
     order_to_proto,
     room_to_proto,
     stop_to_proto,
-    timestamp,
 )
 from jingwu_rooms.adapters.repository import MongoRoomRepository
 from jingwu_rooms.adapters.territory_repository import MongoTerritoryRepository

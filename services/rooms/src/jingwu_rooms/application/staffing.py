@@ -14,15 +14,10 @@ from jingwu_platform.errors import NotFound, Validator
 from jingwu_platform.events import Event, EventRejected
 from jingwu_platform.outbox import OutboxRelay
 from jingwu_platform.policy import DistrictPolicy
+from jingwu_platform.proto_values import local_date_to_proto, timestamp
 
 from jingwu_rooms.adapters.postings_repository import MongoPostingRepository
-from jingwu_rooms.adapters.proto_mapping import (
-    gaps_to_proto,
-    local_date_to_proto,
-    posting_from_personnel,
-    rota_to_proto,
-    timestamp,
-)
+from jingwu_rooms.adapters.proto_mapping import gaps_to_proto, posting_from_personnel, rota_to_proto
 from jingwu_rooms.adapters.repository import MongoRoomRepository
 from jingwu_rooms.adapters.rota_repository import MongoRotaRepository
 from jingwu_rooms.adapters.territory_repository import MongoTerritoryRepository

@@ -11,11 +11,11 @@ from jingwu_platform.auth import Caller
 from jingwu_platform.errors import AlreadyExists, NotFound, RuleViolation
 from jingwu_platform.outbox import OutboxRelay
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.proto_values import timestamp
 
 from jingwu_rooms.adapters.proto_mapping import (
     handover_to_proto,
     station_to_proto,
-    timestamp,
     village_to_proto,
     zone_to_proto,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
 from jingwu_platform.auth import current_caller
 from jingwu_platform.grpc_server import Context
+from jingwu_platform.proto_values import local_date_from_proto, local_date_to_proto
 
 from jingwu_rooms.adapters.proto_mapping import (
     coverage_to_proto,
@@ -14,8 +15,6 @@ from jingwu_rooms.adapters.proto_mapping import (
     handover_to_proto,
     kind_from_proto,
     level_from_proto,
-    local_date,
-    local_date_to_proto,
     order_to_proto,
     point,
     room_to_proto,
@@ -254,13 +253,13 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
     async def SetDutyRota(  # noqa: N802
         self, request: rooms_pb2.SetDutyRotaRequest, context: Context
     ) -> rooms_pb2.SetDutyRotaResponse:
-        start, end = local_date(request.period.start), local_date(request.period.end)
+        start, end = local_date_from_proto(request.period.start), local_date_from_proto(request.period.end)
         rota, gaps = await self._staffing.set_duty_rota(
             request.room_id,
             start,
             end,
-            [(local_date(d.date), d.officer_id) for d in request.days],
-            [local_date(h) for h in request.holidays],
+            [(local_date_from_proto(d.date), d.officer_id) for d in request.days],
+            [local_date_from_proto(h) for h in request.holidays],
             caller=current_caller(),
         )
         assert start is not None and end is not None  # validated by set_duty_rota
@@ -272,7 +271,9 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
         self, request: rooms_pb2.GetRotaGapsRequest, context: Context
     ) -> rooms_pb2.GetRotaGapsResponse:
         gaps = await self._staffing.rota_gaps(
-            request.room_id, local_date(request.period.start), local_date(request.period.end)
+            request.room_id,
+            local_date_from_proto(request.period.start),
+            local_date_from_proto(request.period.end),
         )
         return rooms_pb2.GetRotaGapsResponse(
             uncovered_days=[local_date_to_proto(g.day) for g in gaps if g.kind is GapKind.UNCOVERED],
