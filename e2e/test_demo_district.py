@@ -9,7 +9,7 @@ from jingwu.rooms.v1 import rooms_pb2
 from jingwu_cli import labels
 from jingwu_cli.client import Clients
 from jingwu_cli.config import Credential, Target
-from jingwu_cli.demo import seed
+from jingwu_cli.demo import SEED_CALL_TIMEOUT_S, seed
 from jingwu_platform.auth import Role
 from jingwu_platform.testing import token_for
 
@@ -31,7 +31,7 @@ async def test_demo_district_has_every_finding(
         personnel_addr=personnel.target,
         credential=Credential(token=token, source="test"),
     )
-    async with Clients(target) as clients:
+    async with Clients(target, timeout_s=SEED_CALL_TIMEOUT_S) as clients:
         report = await seed(clients, auth_secret)
 
     assert not report.skipped, report.skipped

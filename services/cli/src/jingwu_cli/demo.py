@@ -53,6 +53,8 @@ Unary = grpc.aio.UnaryUnaryMultiCallable
 # How long a call waits for the personnel read model to learn a new room/village (eventual consistency).
 CATCH_UP_S = 120.0
 PARALLEL = 16
+# Per-call deadline while loading: a batch of writes on a busy 2-core machine, not a person waiting.
+SEED_CALL_TIMEOUT_S = 60.0
 # District-wide computations (assessments of every officer, a full staffing evaluation) take longer.
 SLOW_CALL_S = 180.0
 LEADER = "demo-leader"

@@ -77,7 +77,7 @@ async def demo(secret: str, data: Path) -> None:
     from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
     from jingwu_cli.client import Clients
     from jingwu_cli.config import Credential, Target
-    from jingwu_cli.demo import report_lines, seed
+    from jingwu_cli.demo import SEED_CALL_TIMEOUT_S, report_lines, seed
     from jingwu_cli.errors import CliError
     from jingwu_platform.auth import Role, issue_token
     from jingwu_platform.grpc_client import open_channel
@@ -92,7 +92,7 @@ async def demo(secret: str, data: Path) -> None:
     )
     print(f"\n  seeding demo district {DEMO_DISTRICT} (埇桥分局) through the gRPC APIs …")
     try:
-        async with Clients(target, timeout_s=30.0) as clients:
+        async with Clients(target, timeout_s=SEED_CALL_TIMEOUT_S) as clients:
             report = await seed(clients, secret)
     except CliError as error:
         print(f"  demo data incomplete: {error.message}", file=sys.stderr)
