@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as pb
 from jingwu.rooms.v1 import rooms_pb2
-from jingwu_platform.proto_values import local_date_to_proto, timestamp
+from jingwu_platform.proto_values import EnumMap, local_date_to_proto, timestamp
 
 from jingwu_personnel.domain.assessment import (
     Assessment,
@@ -41,23 +40,6 @@ from jingwu_personnel.domain.worklogs import (
     VisitLogKind,
     WorkSummary,
 )
-
-E = TypeVar("E", bound=Enum)
-
-
-class EnumMap(Generic[E]):
-    """Domain enum ⇄ proto enum numbers, by member name (``POLICE`` ⇄ ``OFFICER_ROLE_POLICE``)."""
-
-    def __init__(self, domain: type[E], proto: Any, prefix: str) -> None:
-        self._to = {member: int(proto.Value(f"{prefix}_{member.name}")) for member in domain}
-        self._from = {number: member for member, number in self._to.items()}
-
-    def to_proto(self, member: E | None) -> Any:  # the proto enum's ValueType (an int)
-        return self._to[member] if member is not None else 0
-
-    def from_proto(self, number: int) -> E | None:
-        return self._from.get(number)
-
 
 ROLE = EnumMap(OfficerRole, pb.OfficerRole, "OFFICER_ROLE")
 BRANCH = EnumMap(Branch, pb.Branch, "BRANCH")

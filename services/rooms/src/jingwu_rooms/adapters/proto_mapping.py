@@ -9,7 +9,7 @@ from datetime import date
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2
 from jingwu.rooms.v1 import rooms_pb2
-from jingwu_platform.proto_values import local_date_to_proto, timestamp
+from jingwu_platform.proto_values import EnumMap, local_date_to_proto, timestamp
 
 from jingwu_rooms.domain.coverage import CoverageReport
 from jingwu_rooms.domain.model import (
@@ -39,40 +39,11 @@ from jingwu_rooms.domain.territory import (
     ZoneWorkload,
 )
 
-_KIND_TO_PROTO = {
-    RoomKind.URBAN_HOME_STYLE: rooms_pb2.ROOM_KIND_URBAN_HOME_STYLE,
-    RoomKind.URBAN_ONE_ZONE_ONE_OFFICER: rooms_pb2.ROOM_KIND_URBAN_ONE_ZONE_ONE_OFFICER,
-    RoomKind.RURAL_LINKED_CLUSTER: rooms_pb2.ROOM_KIND_RURAL_LINKED_CLUSTER,
-    RoomKind.KEY_VILLAGE: rooms_pb2.ROOM_KIND_KEY_VILLAGE,
-    RoomKind.VILLAGE_CONTACT_POINT: rooms_pb2.ROOM_KIND_VILLAGE_CONTACT_POINT,
-    RoomKind.AUXILIARY_WORKROOM: rooms_pb2.ROOM_KIND_AUXILIARY_WORKROOM,
-    RoomKind.MOBILE: rooms_pb2.ROOM_KIND_MOBILE,
-}
-_KIND_FROM_PROTO: dict[int, RoomKind] = {value: key for key, value in _KIND_TO_PROTO.items()}
-_STATUS_TO_PROTO = {
-    RoomStatus.PLANNED: rooms_pb2.ROOM_STATUS_PLANNED,
-    RoomStatus.ACTIVE: rooms_pb2.ROOM_STATUS_ACTIVE,
-    RoomStatus.MERGED: rooms_pb2.ROOM_STATUS_MERGED,
-    RoomStatus.CLOSED: rooms_pb2.ROOM_STATUS_CLOSED,
-}
-_STATUS_FROM_PROTO: dict[int, RoomStatus] = {value: key for key, value in _STATUS_TO_PROTO.items()}
-_STATION_KIND_TO_PROTO = {
-    StationKind.URBAN: rooms_pb2.STATION_KIND_URBAN,
-    StationKind.TOWN: rooms_pb2.STATION_KIND_TOWN,
-    StationKind.TOWNSHIP: rooms_pb2.STATION_KIND_TOWNSHIP,
-}
-_STATION_KIND_FROM_PROTO: dict[int, StationKind] = {v: k for k, v in _STATION_KIND_TO_PROTO.items()}
-_MODEL_TO_PROTO = {
-    OperatingModel.TWO_TEAMS_ONE_GROUP: rooms_pb2.OPERATING_MODEL_TWO_TEAMS_ONE_GROUP,
-    OperatingModel.THREE_TEAMS_ONE_GROUP: rooms_pb2.OPERATING_MODEL_THREE_TEAMS_ONE_GROUP,
-    OperatingModel.ZONE: rooms_pb2.OPERATING_MODEL_ZONE,
-}
-_MODEL_FROM_PROTO: dict[int, OperatingModel] = {v: k for k, v in _MODEL_TO_PROTO.items()}
-_LEVEL_TO_PROTO = {
-    VillageLevel.ADMINISTRATIVE: rooms_pb2.VILLAGE_LEVEL_ADMINISTRATIVE,
-    VillageLevel.NATURAL: rooms_pb2.VILLAGE_LEVEL_NATURAL,
-}
-_LEVEL_FROM_PROTO: dict[int, VillageLevel] = {v: k for k, v in _LEVEL_TO_PROTO.items()}
+ROOM_KIND = EnumMap(RoomKind, rooms_pb2.RoomKind, "ROOM_KIND")
+ROOM_STATUS = EnumMap(RoomStatus, rooms_pb2.RoomStatus, "ROOM_STATUS")
+STATION_KIND = EnumMap(StationKind, rooms_pb2.StationKind, "STATION_KIND")
+OPERATING_MODEL = EnumMap(OperatingModel, rooms_pb2.OperatingModel, "OPERATING_MODEL")
+VILLAGE_LEVEL = EnumMap(VillageLevel, rooms_pb2.VillageLevel, "VILLAGE_LEVEL")
 _ROLE_PREFIX = "OFFICER_ROLE_"
 
 
@@ -97,15 +68,15 @@ def audit_to_proto(audit: Audit) -> common_pb2.AuditInfo:
 
 
 def kind_from_proto(kind: int) -> RoomKind | None:
-    return _KIND_FROM_PROTO.get(kind)
+    return ROOM_KIND.from_proto(kind)
 
 
 def status_from_proto(status: int) -> RoomStatus | None:
-    return _STATUS_FROM_PROTO.get(status)
+    return ROOM_STATUS.from_proto(status)
 
 
 def level_from_proto(level: int) -> VillageLevel | None:
-    return _LEVEL_FROM_PROTO.get(level)
+    return VILLAGE_LEVEL.from_proto(level)
 
 
 # --- rooms ------------------------------------------------------------------------------------------
@@ -178,8 +149,8 @@ def room_to_proto(room: Room, postings: Sequence[RoomPosting] = ()) -> rooms_pb2
     return rooms_pb2.Room(
         room_id=room.room_id,
         name=room.name,
-        kind=_KIND_TO_PROTO[room.kind],
-        status=_STATUS_TO_PROTO[room.status],
+        kind=ROOM_KIND.to_proto(room.kind),
+        status=ROOM_STATUS.to_proto(room.status),
         station_id=room.station_id,
         zone_codes=list(room.zone_codes),
         village_id=room.village_id,
@@ -267,8 +238,8 @@ def gaps_to_proto(gaps: Sequence[RotaGap]) -> list[rooms_pb2.RotaGap]:
 def station_draft(request: rooms_pb2.CreateStationRequest) -> StationDraft:
     return StationDraft(
         name=request.name,
-        kind=_STATION_KIND_FROM_PROTO.get(request.kind),
-        operating_model=_MODEL_FROM_PROTO.get(request.operating_model),
+        kind=STATION_KIND.from_proto(request.kind),
+        operating_model=OPERATING_MODEL.from_proto(request.operating_model),
         location=point(request.location),
     )
 
@@ -277,8 +248,8 @@ def station_to_proto(station: Station) -> rooms_pb2.Station:
     return rooms_pb2.Station(
         station_id=station.station_id,
         name=station.name,
-        kind=_STATION_KIND_TO_PROTO[station.kind],
-        operating_model=_MODEL_TO_PROTO[station.operating_model],
+        kind=STATION_KIND.to_proto(station.kind),
+        operating_model=OPERATING_MODEL.to_proto(station.operating_model),
         location=point_to_proto(station.location),
         audit=audit_to_proto(station.audit),
     )
@@ -344,7 +315,7 @@ def village_to_proto(village: Village) -> rooms_pb2.Village:
     return rooms_pb2.Village(
         village_id=village.village_id,
         name=village.name,
-        level=_LEVEL_TO_PROTO[village.level],
+        level=VILLAGE_LEVEL.to_proto(village.level),
         parent_village_id=village.parent_village_id,
         zone_code=village.zone_code,
         station_id=village.station_id,
