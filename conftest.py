@@ -11,13 +11,16 @@ from typing import Any
 
 import grpc
 import pytest
+from jingwu_platform.mongo import Document
 from jingwu_platform.runtime import ServiceRuntime
 from jingwu_platform.settings import ServiceSettings
+from jingwu_platform.testing import scratch_database
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pymongo.asynchronous.database import AsyncDatabase
 
 # Districts 10–99 are handed out one per test so topics and databases never collide; 01 is the demo's.
 _districts = itertools.count(10)
@@ -74,6 +77,13 @@ async def started(runtime: ServiceRuntime) -> AsyncIterator[int]:
         yield port
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def fresh_database(mongo_url: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    """An empty database of its own on the session's real store (for repository contract suites)."""
+    async with scratch_database(mongo_url) as database:
+        yield database
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from jingwu_personnel.domain.assessment import (
     record_conduct,
     validate_rating,
 )
-from jingwu_personnel.domain.calendar import DISTRICT_ZONE, DateRange
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.worklogs import ReviewResult, VisitLog, VisitLogKind
+from jingwu_platform.calendar import DISTRICT_ZONE, DateRange
 from jingwu_platform.errors import RuleViolation, ValidationFailed
 from jingwu_platform.policy import DistrictPolicy, RatingWeights
 

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from jingwu_personnel.domain.calendar import month_of, week_of
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.staffing import (
@@ -36,6 +35,7 @@ from jingwu_personnel.domain.territory import (
 )
 from jingwu_personnel.domain.villages import VillageAssignment
 from jingwu_personnel.domain.worklogs import CommunityWeek, VillageMonth
+from jingwu_platform.calendar import month_of, week_of
 from jingwu_platform.policy import DistrictPolicy, StaffingStandard
 
 POLICY = DistrictPolicy()

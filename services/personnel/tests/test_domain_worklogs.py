@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from jingwu_personnel.domain.calendar import DISTRICT_ZONE, DateRange, month_of, week_of
 from jingwu_personnel.domain.officers import OfficerRole
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.worklogs import (
@@ -22,6 +21,7 @@ from jingwu_personnel.domain.worklogs import (
     village_months,
     work_summary,
 )
+from jingwu_platform.calendar import DISTRICT_ZONE, DateRange, month_of, week_of
 from jingwu_platform.errors import ValidationFailed
 from jingwu_platform.policy import DistrictPolicy
 

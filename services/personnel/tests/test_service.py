@@ -26,10 +26,10 @@ from jingwu.population.v1 import population_pb2
 from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu.rooms.v1 import rooms_pb2
 from jingwu_personnel.domain.assessment import AssessmentStandard, ConductRule
-from jingwu_personnel.domain.calendar import DISTRICT_ZONE, local_date
 from jingwu_personnel.domain.villages import rotation_due
 from jingwu_personnel.entrypoints.main import build_runtime
 from jingwu_platform.auth import Role
+from jingwu_platform.calendar import DISTRICT_ZONE, local_date
 from jingwu_platform.events import Event, new_event
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.kafka import EventConsumer

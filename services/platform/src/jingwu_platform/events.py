@@ -77,13 +77,15 @@ class Event:
         }
 
 
-def new_event(message: Message, *, key: str, district: str, service: str) -> Event:
+def new_event(
+    message: Message, *, key: str, district: str, service: str, at: datetime | None = None
+) -> Event:
     """Wrap a payload as a new event, capturing the active trace so publishing later stays in it."""
     return Event(
         event_id=str(uuid.uuid4()),
         event_type=message.DESCRIPTOR.full_name,
         source=f"jingwu/{district}/{service}",
-        time=datetime.now(UTC),
+        time=at or datetime.now(UTC),
         district=district,
         key=key,
         payload=message.SerializeToString(deterministic=True),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError, Message
+from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 
@@ -50,3 +52,42 @@ def open_channel(target: str, token: str | None) -> grpc.aio.Channel:
     if token is not None:
         interceptors.append(_BearerToken(token))
     return grpc.aio.insecure_channel(target, interceptors=interceptors)
+
+
+D = TypeVar("D", bound=Message)
+_DETAILS_KEY = "grpc-status-details-bin"
+
+
+def error_details(error: grpc.aio.AioRpcError, kind: type[D]) -> list[D]:
+    """The ``kind`` details (google.rpc.BadRequest, PreconditionFailure, ...) a failed call carries."""
+    found: list[D] = []
+    for key, value in error.trailing_metadata() or ():
+        if key != _DETAILS_KEY or not isinstance(value, bytes):
+            continue
+        try:
+            status = status_pb2.Status.FromString(value)
+        except DecodeError:
+            continue
+        for packed in status.details:
+            detail = kind()
+            if packed.Unpack(detail):
+                found.append(detail)
+    return found
+
+
+def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """(field, description) of each field violation of an INVALID_ARGUMENT answer, in order."""
+    return [
+        (v.field, v.description)
+        for detail in error_details(error, error_details_pb2.BadRequest)
+        for v in detail.field_violations
+    ]
+
+
+def rule_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """(rule id, description) of each precondition failure of a FAILED_PRECONDITION answer."""
+    return [
+        (v.type, v.description)
+        for detail in error_details(error, error_details_pb2.PreconditionFailure)
+        for v in detail.violations
+    ]

@@ -18,11 +18,18 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-from jingwu_platform.auth import InvalidCredential, reset_current_caller, set_current_caller, verify_token
+from jingwu_platform.auth import (
+    Caller,
+    InvalidCredential,
+    reset_current_caller,
+    set_current_caller,
+    verify_token,
+)
+from jingwu_platform.authz import Access, AccessPolicy
 from jingwu_platform.errors import (
     AlreadyExists,
     Conflict,
@@ -49,11 +56,16 @@ _OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 @dataclass(frozen=True)
 class ServiceRegistration:
-    """A servicer and how to add it: ``add`` is the generated ``add_XServicer_to_server``."""
+    """A servicer, how to add it (``add`` is the generated ``add_XServicer_to_server``) and the access
+    rule of each of its methods (jingwu_platform.authz)."""
 
-    full_name: str
+    access: AccessPolicy
     servicer: object
     add: Callable[[Any, grpc.aio.Server], None]
+
+    @property
+    def full_name(self) -> str:
+        return self.access.full_name
 
 
 def _status(code: int, message: str, detail: Any | None = None) -> grpc.Status:
@@ -101,11 +113,13 @@ def status_for(error: DomainError) -> grpc.Status:
 
 
 class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
-    """Authenticates every call, confines it to this server's district, and maps domain errors."""
+    """Authenticates every call, confines it to this server's district, checks the method's declared
+    access rule, and maps domain errors."""
 
-    def __init__(self, district: str, auth_secret: str) -> None:
+    def __init__(self, district: str, auth_secret: str, rules: dict[str, Access] | None = None) -> None:
         self._district = district
         self._secret = auth_secret
+        self._rules = rules or {}
 
     async def intercept_service(
         self,
@@ -132,7 +146,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
             )
         raise NotImplementedError(f"{method}: client-streaming methods are not used by Jingwu")
 
-    async def _authorize(self, metadata: dict[str, Any], context: Context) -> object:
+    async def _authorize(self, metadata: dict[str, Any], context: Context, method: str) -> object:
         header = metadata.get("authorization", "")
         if not isinstance(header, str) or not header.startswith("Bearer "):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>'")
@@ -146,7 +160,22 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"credential of district {caller.district} may not access district {self._district}",
             )
+        await self._check_access(caller, method, context)
         return set_current_caller(caller)
+
+    async def _check_access(self, caller: Caller, method: str, context: Context) -> None:
+        access = self._rules.get(method)
+        if access is None:
+            # Deny by default: a method nobody declared a rule for is not served.
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{method}: no access rule is declared")
+        if not access.permits(caller):
+            held = ", ".join(sorted(r.value for r in caller.roles)) or "none"
+            name = method.rsplit("/", 1)[-1]
+            log.info("request refused", extra={"method": method, "code": "PERMISSION_DENIED"})
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{name} needs {access.describe()} (caller {caller.subject} has: {held})",
+            )
 
     async def _abort_for(self, error: Exception, method: str, context: Context) -> None:
         if isinstance(error, DomainError):
@@ -166,7 +195,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         method: str,
     ) -> UnaryBehavior:
         async def guarded(request: Any, context: Context) -> Any:
-            token = await self._authorize(metadata, context)
+            token = await self._authorize(metadata, context, method)
             try:
                 return await behavior(request, context)
             except (DomainError, Exception) as error:
@@ -182,7 +211,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         self, behavior: StreamBehavior, metadata: dict[str, Any], method: str
     ) -> StreamBehavior:
         async def guarded(request: Any, context: Context) -> AsyncIterator[Any]:
-            token = await self._authorize(metadata, context)
+            token = await self._authorize(metadata, context, method)
             try:
                 async for item in behavior(request, context):
                     yield item
@@ -196,6 +225,30 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         return guarded
 
 
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+def enable_reflection(service_names: Sequence[str], server: grpc.aio.Server) -> None:
+    """Server reflection under both ``grpc.reflection.v1`` (current grpcurl, Postman) and
+    ``grpc.reflection.v1alpha`` (older tools).
+
+    grpcio-reflection implements only v1alpha; v1 is the same protocol under a new package name (same
+    messages, same field numbers), so the v1 method is served by the v1alpha servicer with v1alpha's
+    message classes, which read and write the identical wire format.
+    """
+    names = [*service_names, reflection.SERVICE_NAME, REFLECTION_V1]
+    servicer = reflection.aio.ReflectionServicer(names)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    v1_handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(REFLECTION_V1, {"ServerReflectionInfo": v1_handler}),)
+    )
+
+
 class GrpcServer:
     """A started asyncio gRPC server with health, reflection, tracing and the district scope."""
 
@@ -207,12 +260,16 @@ class GrpcServer:
         registrations: Sequence[ServiceRegistration],
         host: str = "127.0.0.1",
         port: int = 0,
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     ) -> None:
         self._registrations = list(registrations)
         self._address = f"{host}:{port}"
+        rules: dict[str, Access] = {}
+        for registration in self._registrations:
+            rules.update(registration.access.by_path())
         tracing = aio_server_interceptor()  # type: ignore[no-untyped-call]  # untyped library function
         self._server = grpc.aio.server(
-            interceptors=[tracing, DistrictScopeInterceptor(district, auth_secret)]
+            interceptors=[*interceptors, tracing, DistrictScopeInterceptor(district, auth_secret, rules)]
         )
         self._health = health.aio.HealthServicer()
         self.port = 0
@@ -222,9 +279,7 @@ class GrpcServer:
             registration.add(registration.servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         names = [r.full_name for r in self._registrations]
-        reflection.enable_server_reflection(
-            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
-        )
+        enable_reflection([*names, health.SERVICE_NAME], self._server)
         self.port = self._server.add_insecure_port(self._address)
         await self._server.start()
         for name in ["", *names]:

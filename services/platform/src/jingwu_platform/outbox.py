@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,30 @@ def outbox_update(events: Sequence[tuple[Event, str]], **update: Any) -> Documen
     merged.setdefault("$push", {})[OUTBOX] = {"$each": [_entry(e, topic) for e, topic in events]}
     merged.setdefault("$set", {})[PENDING] = True
     return merged
+
+
+class OutboxRegistry:
+    """The collections whose documents carry an outbox, and the signal that events were written.
+
+    Repositories register their collection when built (``track``) and call ``notify`` after a write
+    that queued events; the service's relay, created afterwards from the same registry, publishes them
+    at once instead of at its next poll.
+    """
+
+    def __init__(self) -> None:
+        self.collections: list[AsyncCollection[Document]] = []
+        self._listeners: list[Callable[[], None]] = []
+
+    def track(self, collection: AsyncCollection[Document]) -> None:
+        if all(c.full_name != collection.full_name for c in self.collections):
+            self.collections.append(collection)
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def notify(self) -> None:
+        for listener in self._listeners:
+            listener()
 
 
 class OutboxRelay:

@@ -13,7 +13,9 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import grpc
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -24,11 +26,23 @@ from jingwu_platform.grpc_server import GrpcServer, ServiceRegistration
 from jingwu_platform.kafka import EventPublisher, create_broker, ensure_topics
 from jingwu_platform.logs import configure_logging
 from jingwu_platform.mongo import Document, create_client, district_database
-from jingwu_platform.outbox import OutboxRelay
+from jingwu_platform.outbox import OutboxRegistry, OutboxRelay
 from jingwu_platform.settings import ServiceSettings
 from jingwu_platform.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A part of the process with a lifecycle of its own (a metrics endpoint, a scheduler, a batch
+    consumer): started after the store, Kafka, the gRPC server and the ``on_started`` hooks, stopped
+    (in reverse order) before them."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -40,6 +54,8 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     topics: Sequence[str] = ()
     on_started: Sequence[Callable[[], Awaitable[None]]] = ()
+    components: list[Component] = field(default_factory=list)
+    interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
     grpc: GrpcServer | None = field(default=None, init=False)
     _relay_task: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -59,14 +75,22 @@ class ServiceRuntime:
             registrations=self.registrations,
             host=settings.grpc_host,
             port=settings.grpc_port,
+            interceptors=self.interceptors,
         )
         port = await self.grpc.start()
         for hook in self.on_started:
             await hook()
+        for component in self.components:
+            await component.start()
         log.info("service started", extra={"grpc_port": port, "topics": list(self.topics)})
         return port
 
     async def stop(self) -> None:
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("component did not stop cleanly", extra={"component": component.name})
         if self.grpc is not None:
             await self.grpc.stop()
         if self._relay_task is not None:
@@ -95,30 +119,40 @@ class ServiceRuntime:
 
 @dataclass(frozen=True)
 class Connections:
-    """What every service wires first: tracing, the district's database and the Kafka broker."""
+    """What every service wires first: tracing, the district's database, the Kafka broker, and the
+    registry of outbox collections its repositories write events into."""
 
     settings: ServiceSettings
     mongo: AsyncMongoClient[Document]
     database: AsyncDatabase[Document]
     broker: KafkaBroker
     publisher: EventPublisher
+    outbox: OutboxRegistry = field(default_factory=OutboxRegistry)
 
-    def outbox_relay(self, collections: Sequence[AsyncCollection[Document]]) -> OutboxRelay:
-        return OutboxRelay(
-            collections,
+    def outbox_relay(self, collections: Sequence[AsyncCollection[Document]] = ()) -> OutboxRelay:
+        """The relay of the given collections, or of every collection the repositories registered."""
+        relay = OutboxRelay(
+            list(collections) or self.outbox.collections,
             self.publisher,
             poll_interval_s=self.settings.outbox_poll_interval_s,
             failpoints=Failpoints(self.settings.failpoints),
         )
+        self.outbox.listen(relay.notify)
+        return relay
 
     def runtime(
         self,
         registrations: Sequence[ServiceRegistration],
         *,
-        relay: OutboxRelay | None,
         topics: Sequence[str],
+        relay: OutboxRelay | None = None,
         on_started: Sequence[Callable[[], Awaitable[None]]] = (),
+        components: Sequence[Component] = (),
     ) -> ServiceRuntime:
+        """The service's runtime; its outbox relay covers every collection repositories registered
+        (pass ``relay`` only for one built by hand)."""
+        if relay is None and self.outbox.collections:
+            relay = self.outbox_relay()
         return ServiceRuntime(
             settings=self.settings,
             mongo=self.mongo,
@@ -127,6 +161,7 @@ class Connections:
             relay=relay,
             topics=topics,
             on_started=on_started,
+            components=list(components),
         )
 
 

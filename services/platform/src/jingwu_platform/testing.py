@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pymongo.asynchronous.database import AsyncDatabase
 
+from jingwu_platform import grpc_client
 from jingwu_platform.auth import Role, issue_token
+from jingwu_platform.errors import ValidationFailed
+from jingwu_platform.mongo import Document, create_client
 
 
 @dataclass(frozen=True)
@@ -95,3 +102,46 @@ async def wait_until(
 
 def token_for(secret: str, district: str, *roles: Role, subject: str = "test-officer") -> str:
     return issue_token(secret, subject=subject, district=district, roles=roles or (Role.OFFICER,))
+
+
+@asynccontextmanager
+async def scratch_database(mongo_url: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    """An empty database of its own on a real store, dropped afterwards (repository contract suites)."""
+    client = create_client(mongo_url, "jingwu-tests")
+    name = f"jingwu_test_{secrets.token_hex(6)}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def refused(call: Awaitable[object]) -> grpc.aio.AioRpcError:
+    """The error a call that must fail fails with (AssertionError if it succeeds)."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error
+    raise AssertionError("the call succeeded but was expected to be refused")
+
+
+def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    """The field violations of an INVALID_ARGUMENT answer, by field (asserts the code and details)."""
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, f"{error.code()}: {error.details()}"
+    found = grpc_client.field_violations(error)
+    assert found, f"INVALID_ARGUMENT without field violations: {error.details()}"
+    return dict(found)
+
+
+def rule_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    """The violated rule ids of a FAILED_PRECONDITION answer, with their descriptions."""
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, f"{error.code()}: {error.details()}"
+    found = grpc_client.rule_violations(error)
+    assert found, f"FAILED_PRECONDITION without a rule id: {error.details()}"
+    return dict(found)
+
+
+def violations_of(error: ValidationFailed | BaseException) -> dict[str, str]:
+    """The field violations of a domain ValidationFailed (``violations_of(exc.value)``), by field."""
+    assert isinstance(error, ValidationFailed), f"expected ValidationFailed, got {error!r}"
+    return {v.field: v.description for v in error.violations}

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
+from jingwu_platform.auth import Role
+from jingwu_platform.authz import READ, AccessPolicy, allow
 from jingwu_platform.grpc_server import Context
 
 from jingwu_notification.adapters.proto_mapping import kind_from_proto, notice_to_proto
 from jingwu_notification.application.notices import NoticeApplication
 
-SERVICE_NAME = notification_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
+# Who may call what. Reads are open to every caller of the district; room officers and their leaders
+# publish notices, hold meetings and answer matters; the residents' online police room enters matters
+# as a Jingwu service on the resident's behalf.
+_ROOM_STAFF = (Role.OFFICER, Role.SUPERVISOR, Role.DISTRICT_ADMIN)
+ACCESS = AccessPolicy(
+    notification_pb2.DESCRIPTOR.services_by_name["NotificationService"],
+    {
+        "PublishNotice": allow(*_ROOM_STAFF, Role.SERVICE, idempotency_key="request_id"),
+        "GetNotice": READ,
+        "ListNotices": READ,
+        "ScheduleResidentMeeting": allow(*_ROOM_STAFF, idempotency_key="request_id"),
+        "ListResidentMeetings": READ,
+        "EntrustMatter": allow(*_ROOM_STAFF, Role.SERVICE, idempotency_key="request_id"),
+        "AnswerMatter": allow(*_ROOM_STAFF),
+        "ListOpenMatters": READ,
+    },
+)
+SERVICE_NAME = ACCESS.full_name
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):

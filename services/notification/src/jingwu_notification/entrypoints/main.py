@@ -12,7 +12,7 @@ from jingwu_platform.settings import ServiceSettings
 
 from jingwu_notification.adapters.repository import MongoNoticeRepository
 from jingwu_notification.application.notices import SERVICE, NoticeApplication
-from jingwu_notification.entrypoints.grpc_api import SERVICE_NAME, NotificationServicer
+from jingwu_notification.entrypoints.grpc_api import ACCESS, NotificationServicer
 
 
 def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsumer]:
@@ -37,7 +37,7 @@ def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsu
     runtime = connections.runtime(
         [
             ServiceRegistration(
-                SERVICE_NAME, servicer, notification_pb2_grpc.add_NotificationServiceServicer_to_server
+                ACCESS, servicer, notification_pb2_grpc.add_NotificationServiceServicer_to_server
             )
         ],
         relay=relay,

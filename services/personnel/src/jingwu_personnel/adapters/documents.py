@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.mongo import Document
 
 from jingwu_personnel.domain.assessment import (
@@ -21,7 +22,6 @@ from jingwu_personnel.domain.assessment import (
     RatingSource,
     RatingSummary,
 )
-from jingwu_personnel.domain.calendar import DateRange
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole, OfficerStatus
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.staffing import Condition, Finding, FindingKind, FindingStatus

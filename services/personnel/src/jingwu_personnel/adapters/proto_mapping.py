@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as pb
 from jingwu.rooms.v1 import rooms_pb2
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.proto_values import EnumMap, local_date_to_proto, timestamp
 
 from jingwu_personnel.domain.assessment import (
@@ -24,7 +25,6 @@ from jingwu_personnel.domain.assessment import (
     Rating,
     RatingSource,
 )
-from jingwu_personnel.domain.calendar import DateRange
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerDraft, OfficerRole, OfficerStatus
 from jingwu_personnel.domain.postings import Posting, PostingDraft, Tenure
 from jingwu_personnel.domain.staffing import Finding, FindingKind, FindingStatus

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from jingwu_platform.calendar import DateRange, local_midnight
 from jingwu_platform.events import Event
 from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import outbox_update, with_outbox
@@ -22,7 +23,6 @@ from pymongo.errors import DuplicateKeyError
 
 from jingwu_personnel.adapters import documents as docs
 from jingwu_personnel.domain.assessment import Assessment, AssessmentStatus, ConductRecord, Period, Rating
-from jingwu_personnel.domain.calendar import DateRange, local_midnight
 from jingwu_personnel.domain.officers import Officer
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.staffing import Finding, FindingKind, FindingStatus

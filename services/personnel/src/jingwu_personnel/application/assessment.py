@@ -7,6 +7,7 @@ from datetime import date
 
 from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.auth import Caller
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.errors import NotFound, RuleViolation, Validator
 from jingwu_platform.paging import next_page_token, page_limit
 
@@ -28,7 +29,6 @@ from jingwu_personnel.domain.assessment import (
     record_conduct,
     validate_rating,
 )
-from jingwu_personnel.domain.calendar import DateRange
 from jingwu_personnel.domain.officers import OfficerRole
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu_platform.auth import Caller, Role
+from jingwu_platform.calendar import local_date
 from jingwu_platform.errors import PermissionDenied
 from jingwu_platform.events import Event, domain_topic, new_event
 from jingwu_platform.outbox import OutboxRelay
@@ -18,7 +19,6 @@ from jingwu_platform.policy import DistrictPolicy
 
 from jingwu_personnel.adapters.repository import PersonnelStore
 from jingwu_personnel.domain.assessment import AssessmentStandard
-from jingwu_personnel.domain.calendar import local_date
 from jingwu_personnel.domain.villages import PreferenceWeights
 
 SERVICE = "personnel"

@@ -15,13 +15,13 @@ from datetime import date
 from jingwu.population.v1 import events_pb2 as population_events
 from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu.rooms.v1 import rooms_pb2
+from jingwu_platform.calendar import local_date
 from jingwu_platform.events import Event, EventRejected
 
 from jingwu_personnel.adapters.proto_mapping import ROOM_KIND, ROOM_STATUS, STATION_KIND, from_timestamp
 from jingwu_personnel.application.base import Deps, posting_id
 from jingwu_personnel.application.postings import PostingService
 from jingwu_personnel.application.staffing import StaffingService
-from jingwu_personnel.domain.calendar import local_date
 from jingwu_personnel.domain.postings import Posting, plan_redivision, successor_posting
 from jingwu_personnel.domain.staffing import (
     ROOM_KINDS,

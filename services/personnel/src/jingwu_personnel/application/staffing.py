@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from jingwu.personnel.v1 import events_pb2
+from jingwu_platform.calendar import DateRange, month_of, week_of
 from jingwu_platform.errors import NotFound
 from jingwu_platform.paging import next_page_token, page_limit
 
 from jingwu_personnel.adapters.proto_mapping import FINDING_KIND, finding_to_proto
 from jingwu_personnel.application.base import Deps, time_id
-from jingwu_personnel.domain.calendar import DateRange, month_of, week_of
 from jingwu_personnel.domain.staffing import (
     COMPLIANCE_KINDS,
     ROOM_KINDS,

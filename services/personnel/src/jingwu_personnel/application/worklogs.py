@@ -7,13 +7,13 @@ from datetime import date, timedelta
 
 from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.auth import Caller
+from jingwu_platform.calendar import DateRange, local_midnight
 from jingwu_platform.errors import NotFound, Validator
 from jingwu_platform.paging import next_page_token, page_limit
 
 from jingwu_personnel.adapters.proto_mapping import REVIEW, log_to_proto
 from jingwu_personnel.application.base import LEADERS, Deps, require_role, time_id
 from jingwu_personnel.application.staffing import StaffingService
-from jingwu_personnel.domain.calendar import DateRange, local_midnight
 from jingwu_personnel.domain.worklogs import (
     LogDraft,
     ReviewResult,

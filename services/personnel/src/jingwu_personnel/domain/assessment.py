@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from jingwu_platform.calendar import DateRange, month_of, quarter_range
 from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.policy import RatingWeights, WorkStandard
 
-from jingwu_personnel.domain.calendar import DateRange, month_of, quarter_range
 from jingwu_personnel.domain.officers import Officer
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.worklogs import ReviewResult, VisitLog, community_weeks, village_months

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.policy import DistrictPolicy
 
-from jingwu_personnel.domain.calendar import DateRange
 from jingwu_personnel.domain.officers import AUXILIARY_ROLES, POLICE_ROLES, Officer, OfficerRole
 from jingwu_personnel.domain.postings import Posting, takes_away
 from jingwu_personnel.domain.territory import RoomKind, RoomView, StationKind, StationView, ZoneView

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from jingwu_platform.calendar import add_months
 from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.policy import WorkStandard
 from jingwu_platform.shared_kernel import check_required
 
-from jingwu_personnel.domain.calendar import add_months
 from jingwu_personnel.domain.officers import Branch, Officer
 from jingwu_personnel.domain.territory import VillageView
 

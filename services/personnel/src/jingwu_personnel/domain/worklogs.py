@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
+from jingwu_platform.calendar import DateRange, local_date, local_midnight, months_in, weeks_in
 from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.policy import WorkStandard
 from jingwu_platform.shared_kernel import check_geo_point, check_required, check_zone_code
 
-from jingwu_personnel.domain.calendar import DateRange, local_date, local_midnight, months_in, weeks_in
 from jingwu_personnel.domain.officers import OfficerRole
 from jingwu_personnel.domain.postings import Posting
 

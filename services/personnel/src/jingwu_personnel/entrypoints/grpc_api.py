@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from jingwu.personnel.v1 import personnel_pb2 as pb
 from jingwu.personnel.v1 import personnel_pb2_grpc
-from jingwu_platform.auth import current_caller
+from jingwu_platform.auth import Role, current_caller
+from jingwu_platform.authz import READ, AccessPolicy, allow
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.errors import Validator
 from jingwu_platform.grpc_server import Context
 
@@ -15,9 +17,49 @@ from jingwu_personnel.application.postings import PostingService
 from jingwu_personnel.application.staffing import StaffingService
 from jingwu_personnel.application.villages import VillageService
 from jingwu_personnel.application.worklogs import WorkLogService, check_range
-from jingwu_personnel.domain.calendar import DateRange
 
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PersonnelService"].full_name
+# Who may call what. Reads are open to every caller of the district (identity numbers stay masked
+# unless the caller is a pii_reader, R-POP-6); station and bureau leaders, and Jingwu services acting
+# for them, change records (MANAGERS); leaders alone audit logs, record conduct and publish
+# assessments. Rules that depend on the record (a leader rating) are checked in the use cases.
+_MANAGERS = (Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.SERVICE)
+_LEADERS = (Role.SUPERVISOR, Role.DISTRICT_ADMIN)
+_STAFF = (Role.OFFICER, Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.SERVICE)
+ACCESS = AccessPolicy(
+    pb.DESCRIPTOR.services_by_name["PersonnelService"],
+    {
+        "RegisterOfficer": allow(*_MANAGERS, idempotency_key="request_id"),
+        "GetOfficer": READ,
+        "ListOfficers": READ,
+        "UpdateOfficer": allow(*_MANAGERS),
+        "DeactivateOfficer": allow(*_MANAGERS),
+        "PostOfficer": allow(*_MANAGERS, idempotency_key="request_id"),
+        "EndPosting": allow(*_MANAGERS),
+        "ListPostings": READ,
+        "GetPostingHistory": READ,
+        "AssignLiaisonOfficer": allow(*_MANAGERS),
+        "AssignResidentAuxiliary": allow(*_MANAGERS),
+        "GetVillageAssignment": READ,
+        "ListVillageAssignments": READ,
+        "RankAssignmentCandidates": READ,
+        "SetVillageProfile": allow(*_MANAGERS),
+        "LogVisit": allow(*_STAFF, idempotency_key="request_id"),
+        "ListVisitLogs": READ,
+        "ReviewVisitLog": allow(*_LEADERS),
+        "GetWorkSummary": READ,
+        "EvaluateStaffing": allow(*_MANAGERS),
+        "GetStaffingFinding": READ,
+        "ListStaffingFindings": READ,
+        "RecordConduct": allow(*_LEADERS, idempotency_key="request_id"),
+        "ListConductRecords": READ,
+        "SubmitRating": allow(*_STAFF, idempotency_key="request_id"),
+        "ComputeAssessments": allow(*_MANAGERS),
+        "PublishAssessments": allow(*_LEADERS, idempotency_key="period"),
+        "GetAssessment": READ,
+        "ListRankings": READ,
+    },
+)
+SERVICE_NAME = ACCESS.full_name
 
 
 def _period_range(message: object, field: str, *, required: bool) -> DateRange | None:

@@ -21,7 +21,7 @@ from jingwu_personnel.application.reactions import RoomEventReactions
 from jingwu_personnel.application.staffing import StaffingService
 from jingwu_personnel.application.villages import VillageService
 from jingwu_personnel.application.worklogs import WorkLogService
-from jingwu_personnel.entrypoints.grpc_api import SERVICE_NAME, PersonnelServicer
+from jingwu_personnel.entrypoints.grpc_api import ACCESS, PersonnelServicer
 
 
 def build_runtime(
@@ -67,11 +67,7 @@ def build_runtime(
         assessment=AssessmentService(deps),
     )
     runtime = connections.runtime(
-        [
-            ServiceRegistration(
-                SERVICE_NAME, servicer, personnel_pb2_grpc.add_PersonnelServiceServicer_to_server
-            )
-        ],
+        [ServiceRegistration(ACCESS, servicer, personnel_pb2_grpc.add_PersonnelServiceServicer_to_server)],
         relay=relay,
         topics=[domain_topic(district, SERVICE), rooms_topic, population_topic, dlq],
         on_started=[store.ensure_indexes],

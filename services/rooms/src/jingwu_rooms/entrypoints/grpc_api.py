@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
-from jingwu_platform.auth import current_caller
+from jingwu_platform.auth import Role, current_caller
+from jingwu_platform.authz import READ, AccessPolicy, allow
 from jingwu_platform.grpc_server import Context
 from jingwu_platform.proto_values import local_date_from_proto, local_date_to_proto
 
@@ -34,7 +35,40 @@ from jingwu_rooms.application.territory import TerritoryApplication
 from jingwu_rooms.domain.model import Room
 from jingwu_rooms.domain.rota import GapKind
 
-SERVICE_NAME = rooms_pb2.DESCRIPTOR.services_by_name["RoomRegistryService"].full_name
+# Who may call what. Reads are open to every caller of the district; the bureau (district_admin)
+# decides territory, consolidation (R-ROOM-2) and interception orders (R-ROOM-5); station leaders
+# (supervisor) run their rooms. Other Jingwu services act as ``service`` (the patrol service relays the
+# bureau's interception orders).
+_BUREAU = (Role.DISTRICT_ADMIN,)
+_LEADERS = (Role.SUPERVISOR, Role.DISTRICT_ADMIN)
+ACCESS = AccessPolicy(
+    rooms_pb2.DESCRIPTOR.services_by_name["RoomRegistryService"],
+    {
+        "CreateStation": allow(*_BUREAU, idempotency_key="station_id"),
+        "ListStations": READ,
+        "CreateZone": allow(*_BUREAU, idempotency_key="zone_code"),
+        "GetZone": READ,
+        "ListZones": READ,
+        "RedivideZones": allow(*_BUREAU),
+        "RegisterVillage": allow(*_BUREAU, idempotency_key="village_id"),
+        "ListVillages": READ,
+        "PlanRoom": allow(*_LEADERS, idempotency_key="request_id"),
+        "OpenRoom": allow(*_LEADERS, idempotency_key="request_id"),
+        "GetRoom": READ,
+        "ListRooms": READ,
+        "MergeRooms": allow(*_BUREAU),
+        "CloseRoom": allow(*_BUREAU),
+        "RecordFacilities": allow(*_LEADERS, idempotency_key="room_id"),
+        "NameRoom": allow(*_BUREAU),
+        "GetCoverageReport": READ,
+        "SetMobileStops": allow(*_LEADERS),
+        "ReassignMobileStop": allow(*_LEADERS),
+        "IssueCheckpointOrder": allow(*_BUREAU, Role.SERVICE, idempotency_key="request_id"),
+        "SetDutyRota": allow(*_LEADERS),
+        "GetRotaGaps": READ,
+    },
+)
+SERVICE_NAME = ACCESS.full_name
 
 
 class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):

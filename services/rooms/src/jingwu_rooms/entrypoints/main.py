@@ -20,7 +20,7 @@ from jingwu_rooms.adapters.territory_repository import MongoTerritoryRepository
 from jingwu_rooms.application.rooms import SERVICE, RoomApplication
 from jingwu_rooms.application.staffing import StaffingApplication
 from jingwu_rooms.application.territory import TerritoryApplication
-from jingwu_rooms.entrypoints.grpc_api import SERVICE_NAME, RoomRegistryServicer
+from jingwu_rooms.entrypoints.grpc_api import ACCESS, RoomRegistryServicer
 
 
 def build(
@@ -67,11 +67,7 @@ def build(
     )
     servicer = RoomRegistryServicer(room_app, territory_app, staffing_app)
     runtime = connections.runtime(
-        [
-            ServiceRegistration(
-                SERVICE_NAME, servicer, rooms_pb2_grpc.add_RoomRegistryServiceServicer_to_server
-            )
-        ],
+        [ServiceRegistration(ACCESS, servicer, rooms_pb2_grpc.add_RoomRegistryServiceServicer_to_server)],
         relay=relay,
         topics=[domain_topic(district, SERVICE), personnel_topic, dlq],
         on_started=[
