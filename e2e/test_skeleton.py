@@ -17,6 +17,7 @@ from jingwu.common.v1 import common_pb2
 from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
 from jingwu_devstack.procs import pid_alive
+from jingwu_platform.auth import Role
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.mongo import district_database_name
 from jingwu_platform.testing import read_topic, token_for, wait_until
@@ -56,7 +57,7 @@ async def test_room_opened_to_notice_across_processes_in_one_trace(
 ) -> None:
     rooms_service = start_service("rooms", district)
     notification_service = start_service("notification", district)
-    token = token_for(auth_secret, district)
+    token = token_for(auth_secret, district, Role.SUPERVISOR)
     channels += [open_channel(rooms_service.target, token), open_channel(notification_service.target, token)]
     rooms = rooms_pb2_grpc.RoomRegistryServiceStub(channels[0])
     notification = notification_pb2_grpc.NotificationServiceStub(channels[1])
@@ -132,7 +133,7 @@ async def test_crash_before_publish_delivers_after_restart(
 ) -> None:
     notification_service = start_service("notification", district)
     crashing = start_service("rooms", district, failpoints="outbox.before_publish")
-    token = token_for(auth_secret, district)
+    token = token_for(auth_secret, district, Role.SUPERVISOR)
     channels.append(open_channel(crashing.target, token))
     room = (await rooms_pb2_grpc.RoomRegistryServiceStub(channels[-1]).OpenRoom(open_request(district))).room
     await wait_for_exit(crashing)
@@ -166,7 +167,7 @@ async def test_crash_after_publish_is_delivered_twice_and_recorded_once(
 ) -> None:
     notification_service = start_service("notification", district)
     crashing = start_service("rooms", district, failpoints="outbox.after_publish")
-    token = token_for(auth_secret, district)
+    token = token_for(auth_secret, district, Role.SUPERVISOR)
     channels.append(open_channel(crashing.target, token))
     room = (await rooms_pb2_grpc.RoomRegistryServiceStub(channels[-1]).OpenRoom(open_request(district))).room
     await wait_for_exit(crashing)

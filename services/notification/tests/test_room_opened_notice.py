@@ -12,6 +12,7 @@ from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
 from jingwu.rooms.v1 import events_pb2, rooms_pb2, rooms_pb2_grpc
 from jingwu_notification.domain.notices import notice_id_for_event
 from jingwu_notification.entrypoints.main import build_runtime as build_notification
+from jingwu_platform.auth import Role
 from jingwu_platform.events import new_event
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.kafka import EventConsumer
@@ -39,7 +40,7 @@ async def services(
         started(build_rooms(settings_for("rooms", district))) as rooms_port,
         started(notification_runtime) as notification_port,
     ):
-        token = token_for(auth_secret, district)
+        token = token_for(auth_secret, district, Role.SUPERVISOR)
         rooms_channel = open_channel(f"127.0.0.1:{rooms_port}", token)
         notification_channel = open_channel(f"127.0.0.1:{notification_port}", token)
         yield (

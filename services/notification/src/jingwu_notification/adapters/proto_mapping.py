@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.notification.v1 import notification_pb2
-from jingwu_platform.proto_values import EnumMap
+from jingwu_platform.proto_values import EnumMap, timestamp
 
 from jingwu_notification.domain.notices import Channel, Notice, NoticeKind
 
@@ -18,8 +17,7 @@ def kind_from_proto(kind: int) -> NoticeKind | None:
 
 
 def notice_to_proto(notice: Notice) -> notification_pb2.Notice:
-    publish_time = Timestamp()
-    publish_time.FromDatetime(notice.publish_time)
+    publish_time = timestamp(notice.publish_time)
     return notification_pb2.Notice(
         notice_id=notice.notice_id,
         kind=NOTICE_KIND.to_proto(notice.kind),

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.notification.v1 import events_pb2 as notification_events
-from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu_platform.errors import NotFound
-from jingwu_platform.events import Event, EventRejected, domain_topic, new_event
-from jingwu_platform.outbox import OutboxRelay
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.usecase import UseCaseKit
 
 from jingwu_notification.adapters.proto_mapping import notice_to_proto
-from jingwu_notification.adapters.repository import MongoNoticeRepository
+from jingwu_notification.application.ports import NoticeQuery, NoticeRepository
 from jingwu_notification.domain.notices import Notice, NoticeKind, room_opened_notice
 
 SERVICE = "notification"
@@ -22,37 +18,33 @@ log = logging.getLogger(__name__)
 
 
 class NoticeApplication:
-    def __init__(self, district: str, repository: MongoNoticeRepository, relay: OutboxRelay) -> None:
-        self.district = district
-        self._repository = repository
-        self._relay = relay
-        self.topic = domain_topic(district, SERVICE)
+    def __init__(self, kit: UseCaseKit, notices: NoticeRepository) -> None:
+        self._kit = kit
+        self._notices = notices
 
-    async def on_room_opened(self, event: Event, payload: room_events.RoomOpened) -> None:
-        """A room opened: tell its residents (R-NOT-4). Idempotent: the notice id comes from the event id."""
-        if not payload.room.room_id or not payload.room.name:
-            raise EventRejected("RoomOpened without room.room_id or room.name")
+    async def announce_room_opened(
+        self, *, event_id: str, room_id: str, room_name: str, address: str
+    ) -> Notice:
+        """A room opened: tell its residents (R-NOT-4). Idempotent: the notice id comes from the event
+        id, so a re-delivered RoomOpened finds the notice there and publishes nothing new."""
         notice = room_opened_notice(
-            event_id=event.event_id,
-            room_id=payload.room.room_id,
-            room_name=payload.room.name,
-            address=payload.room.address,
-            at=datetime.now(UTC),
+            event_id=event_id, room_id=room_id, room_name=room_name, address=address, at=self._kit.now()
         )
-        published = new_event(
+        published = self._kit.events(
             notification_events.NoticePublished(
-                district_code=self.district, notice=notice_to_proto(notice), occur_time=_now_timestamp()
+                district_code=self._kit.district,
+                notice=notice_to_proto(notice),
+                occur_time=self._kit.events.occur_time(),
             ),
             key=notice.notice_id,
-            district=self.district,
-            service=SERVICE,
         )
-        if await self._repository.add(notice, [(published, self.topic)]):
-            self._relay.notify()
+        if await self._notices.insert(notice, [published]):
             log.info("notice recorded", extra={"notice_id": notice.notice_id, "room_id": notice.room_id})
+            return notice
+        return await self.get_notice(notice.notice_id)
 
     async def get_notice(self, notice_id: str) -> Notice:
-        notice = await self._repository.get(notice_id)
+        notice = await self._notices.get(notice_id)
         if notice is None:
             raise NotFound("notice", notice_id)
         return notice
@@ -61,11 +53,7 @@ class NoticeApplication:
         self, *, room_id: str, kind: NoticeKind | None, page_size: int, page_token: str
     ) -> tuple[list[Notice], str]:
         limit = page_limit(page_size)
-        notices = await self._repository.list(room_id=room_id, kind=kind, after_id=page_token, limit=limit)
+        notices = await self._notices.list(
+            NoticeQuery(room_id=room_id, kind=kind, after_id=page_token, limit=limit)
+        )
         return notices, next_page_token(notices, limit, key=lambda notice: notice.notice_id)
-
-
-def _now_timestamp() -> Timestamp:
-    stamp = Timestamp()
-    stamp.GetCurrentTime()
-    return stamp

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
+
 from jingwu.notification.v1 import notification_pb2_grpc
-from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu_platform.events import dead_letter_topic, domain_topic
 from jingwu_platform.grpc_server import ServiceRegistration
-from jingwu_platform.kafka import EventConsumer, EventHandler, Inbox
+from jingwu_platform.kafka import EventConsumer, Inbox
 from jingwu_platform.runtime import ServiceRuntime, connect, run_service
 from jingwu_platform.settings import ServiceSettings
+from jingwu_platform.usecase import UseCaseKit
 
 from jingwu_notification.adapters.repository import MongoNoticeRepository
 from jingwu_notification.application.notices import SERVICE, NoticeApplication
+from jingwu_notification.entrypoints.event_handlers import RoomEventHandlers
 from jingwu_notification.entrypoints.grpc_api import ACCESS, NotificationServicer
+
+# Stable ids of this service (jingwu_platform.usecase.Ids): never change it, ids derive from it.
+ID_NAMESPACE = uuid.UUID("3f6c2a91-8d4e-4b7a-9e15-6a0c2d7b4e83")
 
 
 def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsumer]:
     """The runtime, and its consumer of room events (exposed for its counters)."""
     district = settings.district
     connections = connect(settings)
-    repository = MongoNoticeRepository(connections.database)
-    relay = connections.outbox_relay([repository.collection])
-    application = NoticeApplication(district, repository, relay)
+    notices = MongoNoticeRepository(connections.database, connections.outbox)
+    application = NoticeApplication(UseCaseKit.create(district, SERVICE, ID_NAMESPACE), notices)
     rooms_topic = domain_topic(district, "rooms")
     dlq = dead_letter_topic(district, SERVICE)
     consumer = EventConsumer(
@@ -31,7 +36,7 @@ def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsu
         group_id=f"jingwu-{district}-{SERVICE}",
         topics=[rooms_topic],
         dead_letter_topic=dlq,
-        handlers=[EventHandler(room_events.RoomOpened, application.on_room_opened)],
+        handlers=RoomEventHandlers(application).handlers(),
     )
     servicer = NotificationServicer(application)  # type: ignore[abstract]  # unimplemented RPCs: UNIMPLEMENTED
     runtime = connections.runtime(
@@ -40,9 +45,8 @@ def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsu
                 ACCESS, servicer, notification_pb2_grpc.add_NotificationServiceServicer_to_server
             )
         ],
-        relay=relay,
         topics=[domain_topic(district, SERVICE), rooms_topic, dlq],
-        on_started=[repository.ensure_indexes],
+        on_started=[notices.ensure_indexes],
     )
     return runtime, consumer
 
