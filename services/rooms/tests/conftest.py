@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 import pytest
 from jingwu.rooms.v1 import rooms_pb2_grpc
+from jingwu_platform.auth import Role
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.mongo import Document, district_database_name
 from jingwu_platform.policy import DistrictPolicy
@@ -34,14 +35,19 @@ async def rooms_service(
     runtime, consumer = build(settings, DistrictPolicy())
     client: AsyncMongoClient[Document] = AsyncMongoClient(mongo_url, tz_aware=True)
     async with started(runtime) as port:
-        channels.append(
-            open_channel(f"127.0.0.1:{port}", token_for(auth_secret, district, subject="chief-1"))
-        )
+        target = f"127.0.0.1:{port}"
+        leader = token_for(auth_secret, district, Role.SUPERVISOR, subject="leader-1")
+        bureau = token_for(auth_secret, district, Role.DISTRICT_ADMIN, subject="chief-1")
+        channels += [open_channel(target, leader), open_channel(target, bureau)]
         yield RoomsService(
+            rooms_pb2_grpc.RoomRegistryServiceStub(channels[-2]),
             rooms_pb2_grpc.RoomRegistryServiceStub(channels[-1]),
             consumer,
             district,
             kafka_bootstrap,
             client[district_database_name(district)],
+            target,
+            auth_secret,
+            channels,
         )
     await client.close()

@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
-import pytest
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from jingwu.common.v1 import common_pb2
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
+from jingwu_platform.auth import Role
 from jingwu_platform.events import new_event
+from jingwu_platform.grpc_client import error_details, open_channel
 from jingwu_platform.kafka import EventConsumer
 from jingwu_platform.mongo import Document
-from jingwu_platform.testing import Record, produce_raw, read_topic
+from jingwu_platform.testing import Record, produce_raw, read_topic, token_for
 from pymongo.asynchronous.database import AsyncDatabase
 
 
 @dataclass
 class RoomsService:
+    """The service in-process. ``stub`` calls as a station leader (supervisor ``leader-1``): rooms,
+    facilities, stops, rota; ``bureau`` as the district bureau (district_admin ``chief-1``): territory,
+    consolidation, naming, interception orders (see ACCESS in entrypoints/grpc_api.py)."""
+
     stub: rooms_pb2_grpc.RoomRegistryServiceAsyncStub
+    bureau: rooms_pb2_grpc.RoomRegistryServiceAsyncStub
     consumer: EventConsumer
     district: str
     kafka_bootstrap: str
     db: AsyncDatabase[Document]
+    target: str
+    auth_secret: str
+    channels: list[grpc.aio.Channel]
+
+    def calling_as(self, subject: str, *roles: Role) -> rooms_pb2_grpc.RoomRegistryServiceAsyncStub:
+        """A client holding a credential of this district with these roles."""
+        self.channels.append(
+            open_channel(self.target, token_for(self.auth_secret, self.district, *roles, subject=subject))
+        )
+        return rooms_pb2_grpc.RoomRegistryServiceStub(self.channels[-1])
 
     @property
     def topic(self) -> str:
@@ -66,7 +80,7 @@ class RoomsService:
             location=point(116.98, 33.63),
             **kw,
         )
-        return (await self.stub.CreateStation(request)).station
+        return (await self.bureau.CreateStation(request)).station
 
     def zone_request(
         self, suffix: str, community: str = "汴河社区", **kw: Any
@@ -81,7 +95,7 @@ class RoomsService:
         )
 
     async def zone(self, suffix: str, community: str = "汴河社区", **kw: Any) -> rooms_pb2.Zone:
-        return (await self.stub.CreateZone(self.zone_request(suffix, community, **kw))).zone
+        return (await self.bureau.CreateZone(self.zone_request(suffix, community, **kw))).zone
 
     async def village(self, village_id: str, zone_suffix: str = "", **kw: Any) -> rooms_pb2.Village:
         request = rooms_pb2.RegisterVillageRequest(
@@ -92,7 +106,7 @@ class RoomsService:
             location=point(117.05, 33.58),
             **kw,
         )
-        return (await self.stub.RegisterVillage(request)).village
+        return (await self.bureau.RegisterVillage(request)).village
 
     async def room(self, zone_suffixes: tuple[str, ...] = ("020301",), **kw: Any) -> rooms_pb2.Room:
         request = rooms_pb2.OpenRoomRequest(
@@ -118,28 +132,11 @@ def square() -> common_pb2.Polygon:
     return common_pb2.Polygon(rings=[common_pb2.LinearRing(points=[point(*c) for c in corners])])
 
 
-async def refused(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as exc:
-        await call
-    return exc.value
-
-
-def bad_fields(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    """INVALID_ARGUMENT's field violations, by field."""
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.details()
-    status = rpc_status.from_call(error)
-    assert status is not None
-    details = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(details)
-    return {v.field: v.description for v in details.field_violations}
-
-
-def precondition(error: grpc.aio.AioRpcError) -> error_details_pb2.PreconditionFailure.Violation:
-    """FAILED_PRECONDITION's violation, naming the rule id (type) and the subject."""
-    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
-    status = rpc_status.from_call(error)
-    assert status is not None
-    failure = error_details_pb2.PreconditionFailure()
-    assert status.details[0].Unpack(failure)
-    (violation,) = failure.violations
-    return violation
+def precondition_subjects(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    """The record each violated rule names (``rooms/<id>``), by rule id: ``rule_violations`` gives the
+    rule ids and descriptions, this the subjects."""
+    return {
+        v.type: v.subject
+        for failure in error_details(error, error_details_pb2.PreconditionFailure)
+        for v in failure.violations
+    }

@@ -176,6 +176,14 @@ def test_facility_codes_are_validated() -> None:
     assert fields == {"facilities[1].code", "facilities[2].code", "facilities[2].quantity"}
 
 
+def test_recording_the_same_facilities_again_changes_nothing() -> None:
+    # R-ROOM-3: a repeated RecordFacilities is no new grading (no history entry, no event)
+    graded = room().with_facilities(tuple(full(30)), "standard", AT, "u")
+    assert graded.history[-1].action == "graded"
+    assert graded.with_facilities(tuple(full(30)), "standard", LATER, "v") is graded
+    assert graded.with_facilities(tuple(full(29)), "basic", LATER, "v").grade == "basic"
+
+
 def test_closed_room_records_no_facilities() -> None:
     with pytest.raises(RuleViolation):
         room(status=RoomStatus.CLOSED).with_facilities((), "below", AT, "u")
@@ -256,6 +264,17 @@ def test_checkpoint_order_takes_the_room_until_it_returns_to_a_stop() -> None:
     ordered = car.take_order(order)
     assert position_of(ordered) == GeoPoint(117.1, 33.7)
     assert ordered.reassign_stop("s1", "任务结束", LATER, "u").current_order is None
+
+
+def test_a_repeated_checkpoint_order_is_taken_once_and_remembered_after_the_room_moves_on() -> None:
+    # R-ROOM-5: the order id comes from the request id; the room keeps every order it took
+    car = mobile("m1", SUZHOU).with_stops((stop("s1", 116.98, 33.63),), AT, "u")
+    order = CheckpointOrder("o1", "m1", "G3高速出口", GeoPoint(117.1, 33.7), LATER, "bureau")
+    ordered = car.take_order(order)
+    assert ordered.take_order(order) is ordered
+    back = ordered.reassign_stop("s1", "任务结束", LATER, "u")
+    assert back.current_order is None and back.order("o1") == order
+    assert back.take_order(order) is back and back.order("o2") is None
 
 
 # --- R-ROOM-7 naming ----------------------------------------------------------------------------------

@@ -7,8 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 from jingwu_platform.errors import AlreadyExists, RuleViolation, ValidationFailed
-from jingwu_rooms.domain.model import GeoPoint, Room, RoomKind, RoomStatus
-from jingwu_rooms.domain.redivision import plan_redivision, validate_redivision
+from jingwu_platform.testing import violations_of
+from jingwu_rooms.domain.model import GeoPoint, HandoverItem, Room, RoomKind, RoomStatus
+from jingwu_rooms.domain.redivision import (
+    RedivisionStatus,
+    RoomMove,
+    plan_redivision,
+    validate_redivision,
+)
 from jingwu_rooms.domain.territory import (
     OperatingModel,
     StationDraft,
@@ -54,18 +60,14 @@ def zone(
     return new_zone(draft(code, community, sequence, community_ids=communities), at=AT, by="u")
 
 
-def violations(exc: pytest.ExceptionInfo[ValidationFailed]) -> dict[str, str]:
-    return {v.field: v.description for v in exc.value.violations}
-
-
 # --- R-ORG-1 / R-ORG-4 stations -------------------------------------------------------------------------
 
 
 def test_station_needs_kind_and_operating_model() -> None:
     with pytest.raises(ValidationFailed) as exc:
         new_station(StationDraft("", None, None, GeoPoint(0, 0)), station_id="bad id", at=AT, by="u")
-    assert set(violations(exc)) == {"name", "kind", "operating_model", "location", "station_id"}
-    assert "R-ORG-4" in violations(exc)["operating_model"]
+    assert set(violations_of(exc.value)) == {"name", "kind", "operating_model", "location", "station_id"}
+    assert "R-ORG-4" in violations_of(exc.value)["operating_model"]
     # R-ORG-4: a small township station uses the all-round zone model
     station = new_station(
         StationDraft("朱仙庄派出所", StationKind.TOWNSHIP, OperatingModel.ZONE, P),
@@ -92,7 +94,7 @@ def test_zone_code_is_eight_digits_of_the_district(code: str, message: str) -> N
     # R-ORG-2: district(2) + street(2) + community(2) + zone(2)
     with pytest.raises(ValidationFailed) as exc:
         validate_zone_draft(draft(code), "01")
-    assert message in violations(exc)["zone_code"]
+    assert message in violations_of(exc.value)["zone_code"]
 
 
 def test_zone_is_named_after_its_community_with_a_sequence_number_when_it_has_several() -> None:
@@ -105,7 +107,7 @@ def test_zone_is_named_after_its_community_with_a_sequence_number_when_it_has_se
 def test_sequence_runs_to_three() -> None:
     with pytest.raises(ValidationFailed) as exc:
         validate_zone_draft(draft(sequence=4), "01")
-    assert "R-ORG-2" in violations(exc)["sequence"]
+    assert "R-ORG-2" in violations_of(exc.value)["sequence"]
 
 
 def test_community_with_one_unnumbered_zone_cannot_get_another_without_numbers() -> None:
@@ -125,7 +127,7 @@ def test_community_with_one_unnumbered_zone_cannot_get_another_without_numbers()
 def test_workload_is_quantified() -> None:
     with pytest.raises(ValidationFailed) as exc:
         validate_zone_draft(draft(workload=ZoneWorkload(-1, 0.0, 6)), "01")
-    assert set(violations(exc)) == {
+    assert set(violations_of(exc.value)) == {
         "workload.actual_population",
         "workload.area_km2",
         "workload.security_complexity",
@@ -136,13 +138,13 @@ def test_boundary_rings_are_closed_with_at_least_four_points() -> None:
     a, b, c = GeoPoint(116.9, 33.6), GeoPoint(117.0, 33.6), GeoPoint(117.0, 33.7)
     with pytest.raises(ValidationFailed) as exc:
         validate_zone_draft(draft(boundary=((a, b, c, b),)), "01")  # not closed
-    assert "closed" in violations(exc)["boundary.rings[0].points"]
+    assert "closed" in violations_of(exc.value)["boundary.rings[0].points"]
     with pytest.raises(ValidationFailed) as exc:
         validate_zone_draft(draft(boundary=((a, b, a),)), "01")  # too few points
-    assert "at least 4" in violations(exc)["boundary.rings[0].points"]
+    assert "at least 4" in violations_of(exc.value)["boundary.rings[0].points"]
     with pytest.raises(ValidationFailed) as exc:
         validate_zone_draft(draft(boundary=(SQUARE[0], (a, b, GeoPoint(300, 1), a))), "01")
-    assert "boundary.rings[1].points[2].longitude" in violations(exc)
+    assert "boundary.rings[1].points[2].longitude" in violations_of(exc.value)
     validate_zone_draft(draft(boundary=((a, b, c, a),)), "01")
     validate_zone_draft(draft(boundary=()), "01")  # not surveyed yet
 
@@ -169,7 +171,7 @@ def test_natural_village_needs_an_administrative_parent_and_inherits_its_zone() 
     natural = VillageDraft("李家庄", VillageLevel.NATURAL, "", "", "", P)
     with pytest.raises(ValidationFailed) as exc:
         validate_village_draft(natural, "01", "")
-    assert "parent_village_id" in violations(exc)
+    assert "parent_village_id" in violations_of(exc.value)
     natural = VillageDraft("李家庄", VillageLevel.NATURAL, "c1", "", "", P)
     with pytest.raises(ValidationFailed) as exc:
         place_village(
@@ -180,7 +182,7 @@ def test_natural_village_needs_an_administrative_parent_and_inherits_its_zone() 
             at=AT,
             by="u",
         )
-    assert "R-ORG-5" in violations(exc)["parent_village_id"]
+    assert "R-ORG-5" in violations_of(exc.value)["parent_village_id"]
     placed = place_village(
         natural,
         village_id="n1",
@@ -197,7 +199,7 @@ def test_administrative_village_has_no_parent() -> None:
         validate_village_draft(
             VillageDraft("张庄村", VillageLevel.ADMINISTRATIVE, "x", "01020301", "", P), "01", ""
         )
-    assert "R-ORG-5" in violations(exc)["parent_village_id"]
+    assert "R-ORG-5" in violations_of(exc.value)["parent_village_id"]
 
 
 def test_village_in_a_dissolved_zone_is_refused() -> None:
@@ -326,14 +328,14 @@ def test_a_community_given_to_two_new_zones_is_a_bad_request() -> None:
             "r",
             "01",
         )
-    assert "to_zones[1].community_ids[0]" in violations(exc)
+    assert "to_zones[1].community_ids[0]" in violations_of(exc.value)
 
 
 def test_redivision_request_fields_are_prefixed() -> None:
     with pytest.raises(ValidationFailed) as exc:
         validate_redivision(["0102030", "01020301", "01020301"], [draft("0602030X")], "", "01")
     assert {"from_zone_codes[0]", "from_zone_codes", "to_zones[0].zone_code", "reason"} <= set(
-        violations(exc)
+        violations_of(exc.value)
     )
 
 
@@ -369,3 +371,40 @@ def test_an_already_dissolved_zone_cannot_be_redivided_again() -> None:
     with pytest.raises(RuleViolation) as exc:
         plan([retired], [draft("01020302", community_ids=("c1",))])
     assert exc.value.rule_id == "R-ORG-3"
+
+
+def test_a_zone_is_dissolved_by_one_redivision_only_and_restored_if_it_is_abandoned() -> None:
+    # R-ORG-3: the claim is the lock; claiming again (a resumed plan) is a no-op
+    active = zone("01020301")
+    claimed = active.retired_by("rd-1", ("01020302",))
+    assert claimed is not None and claimed.retired and claimed.successor_zone_codes == ("01020302",)
+    assert claimed.retired_by("rd-1", ("01020302",)) is claimed
+    assert claimed.retired_by("rd-2", ("01020303",)) is None
+    assert claimed.restored_from("rd-2") is claimed  # another plan cannot undo this one's claim
+    restored = claimed.restored_from("rd-1")
+    assert (
+        not restored.retired
+        and restored.retired_by_redivision_id == ""
+        and restored.successor_zone_codes == ()
+    )
+
+
+def test_a_village_moves_only_out_of_the_dissolved_zone() -> None:
+    stays = village("c1", "01020399")
+    assert stays.moved("01020301", "01020302", "st-2") is stays
+    moved = village("c1").moved("01020301", "01020302", "st-2")
+    assert (moved.zone_code, moved.station_id) == ("01020302", "st-2")
+    assert moved.moved("01020301", "01020303", "st-3") is moved  # a resumed plan moves it once
+
+
+def test_a_finished_plan_lists_the_rooms_found_while_applying() -> None:
+    # R-ORG-3: the hand-over names every record that moved, rooms opened after planning too
+    old = zone("01020301", communities=("c1",))
+    planned = plan([old], [draft("01020302", community_ids=("c1",))])
+    assert planned.status is RedivisionStatus.APPLYING and planned.created_by == "u"
+    late = RoomMove("r-late", ("01020301",), ("01020302",), (("01020301", ("01020302",)),))
+    done = planned.finished([late])
+    assert done.status is RedivisionStatus.DONE and not done.applying
+    assert done.room_moves[-1] == late
+    assert done.handover[len(planned.handover) :] == (HandoverItem("room", "r-late", "01020301", "01020302"),)
+    assert planned.abandoned().status is RedivisionStatus.ABANDONED

@@ -7,15 +7,13 @@ from typing import TypeAlias
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from jingwu.common.v1 import common_pb2
 from jingwu.rooms.v1 import events_pb2, rooms_pb2, rooms_pb2_grpc
 from jingwu_platform.auth import Role
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.mongo import district_database_name
 from jingwu_platform.settings import ServiceSettings
-from jingwu_platform.testing import read_topic, token_for, wait_until
+from jingwu_platform.testing import field_violations, read_topic, refused, token_for, wait_until
 from jingwu_rooms.entrypoints.main import build_runtime
 from pymongo import AsyncMongoClient
 
@@ -63,11 +61,11 @@ Stub: TypeAlias = "Callable[[str | None], rooms_pb2_grpc.RoomRegistryServiceAsyn
 async def test_open_room_is_stored_and_published(
     stub: Stub, district: str, auth_secret: str, mongo_url: str, kafka_bootstrap: str
 ) -> None:
-    rooms = stub(token_for(auth_secret, district, subject="officer-9"))
+    rooms = stub(token_for(auth_secret, district, Role.SUPERVISOR, subject="leader-9"))
     response = await rooms.OpenRoom(open_request(zone_codes=[f"{district}020301"]))
     room = response.room
     assert room.status == rooms_pb2.ROOM_STATUS_ACTIVE
-    assert room.audit.created_by == "officer-9"
+    assert room.audit.created_by == "leader-9"
 
     # Stored in the district's own database, with the outbox cleared by the relay.
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
@@ -99,7 +97,7 @@ async def test_open_room_is_stored_and_published(
 
 
 async def test_same_request_id_opens_one_room(stub: Stub, district: str, auth_secret: str) -> None:
-    rooms = stub(token_for(auth_secret, district))
+    rooms = stub(token_for(auth_secret, district, Role.SUPERVISOR))
     request = open_request(zone_codes=[f"{district}020301"], request_id="req-42")
     first = await rooms.OpenRoom(request)
     second = await rooms.OpenRoom(request)
@@ -109,18 +107,25 @@ async def test_same_request_id_opens_one_room(stub: Stub, district: str, auth_se
 
 
 async def test_invalid_room_names_each_bad_field(stub: Stub, district: str, auth_secret: str) -> None:
-    rooms = stub(token_for(auth_secret, district))
+    rooms = stub(token_for(auth_secret, district, Role.SUPERVISOR))
     bad = open_request(zone_codes=["0602030"], kind=rooms_pb2.ROOM_KIND_MOBILE)
-    with pytest.raises(grpc.aio.AioRpcError) as exc:
-        await rooms.OpenRoom(bad)
-    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    status = rpc_status.from_call(exc.value)
-    assert status is not None
-    details = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(details)
-    fields = {v.field: v.description for v in details.field_violations}
+    fields = field_violations(await refused(rooms.OpenRoom(bad)))
     assert set(fields) == {"zone_codes[0]", "vehicle_plate"}
     assert "8 digits" in fields["zone_codes[0]"]
+
+
+async def test_the_zone_filter_of_list_rooms_is_a_zone_code_of_this_district(
+    stub: Stub, district: str, auth_secret: str
+) -> None:
+    # R-ORG-2: 8 digits, starting with the district's own code
+    rooms = stub(token_for(auth_secret, district))
+    other = "98" if district != "98" else "97"
+    for bad, message in (("0203", "8 digits"), (f"{other}020301", f"does not belong to district {district}")):
+        fields = field_violations(await refused(rooms.ListRooms(rooms_pb2.ListRoomsRequest(zone_code=bad))))
+        assert set(fields) == {"zone_code"} and message in fields["zone_code"]
+    assert (
+        list((await rooms.ListRooms(rooms_pb2.ListRoomsRequest(zone_code=f"{district}020301"))).rooms) == []
+    )
 
 
 async def test_other_districts_credential_is_refused(stub: Stub, district: str, auth_secret: str) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from jingwu.rooms.v1 import events_pb2, rooms_pb2
+from jingwu_platform.testing import field_violations, refused, rule_violations
 
-from .support import RoomsService, bad_fields, point, precondition, refused
+from .support import RoomsService, point, precondition_subjects
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ async def test_merge_moves_zones_keeps_history_and_publishes(rooms_service: Room
     survivor = await svc.room(("020301",))
     merged_a = await svc.room(("020302",), name="汴河二警务室")
     merged_b = await svc.room(("020303",), name="汴河三警务室")
-    reply = await svc.stub.MergeRooms(
+    reply = await svc.bureau.MergeRooms(
         rooms_pb2.MergeRoomsRequest(
             merged_room_ids=[merged_a.room_id, merged_b.room_id],
             surviving_room_id=survivor.room_id,
@@ -67,59 +68,53 @@ async def test_merge_moves_zones_keeps_history_and_publishes(rooms_service: Room
     assert {r.room_id for r in merged.rooms} == {merged_a.room_id, merged_b.room_id}
 
     # merging a merged room again is refused with the rule id
-    violation = precondition(
-        await refused(
-            svc.stub.MergeRooms(
-                rooms_pb2.MergeRoomsRequest(
-                    merged_room_ids=[merged_a.room_id], surviving_room_id=merged_b.room_id, reason="again"
-                )
-            )
-        )
+    again = rooms_pb2.MergeRoomsRequest(
+        merged_room_ids=[merged_a.room_id], surviving_room_id=merged_b.room_id, reason="again"
     )
-    assert violation.type == "R-ROOM-2"
+    assert "R-ROOM-2" in rule_violations(await refused(svc.bureau.MergeRooms(again)))
 
 
 async def test_merge_into_a_closed_room_or_itself_is_refused(rooms_service: RoomsService) -> None:
     # R-ROOM-2
     svc = rooms_service
     closed = await svc.room(("020301",))
-    await svc.stub.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=closed.room_id, reason="场所拆迁"))
+    await svc.bureau.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=closed.room_id, reason="场所拆迁"))
     other = await svc.room(("020302",))
     into_closed = rooms_pb2.MergeRoomsRequest(
         merged_room_ids=[other.room_id], surviving_room_id=closed.room_id, reason="r"
     )
-    violation = precondition(await refused(svc.stub.MergeRooms(into_closed)))
-    assert (violation.type, violation.subject) == ("R-ROOM-2", f"rooms/{closed.room_id}")
+    error = await refused(svc.bureau.MergeRooms(into_closed))
+    assert precondition_subjects(error) == {"R-ROOM-2": f"rooms/{closed.room_id}"}
     assert (await svc.get(other.room_id)).status == rooms_pb2.ROOM_STATUS_ACTIVE  # nothing changed
 
     into_itself = rooms_pb2.MergeRoomsRequest(
         merged_room_ids=[other.room_id], surviving_room_id=other.room_id, reason="r"
     )
-    assert "itself" in precondition(await refused(svc.stub.MergeRooms(into_itself))).description
+    assert "itself" in rule_violations(await refused(svc.bureau.MergeRooms(into_itself)))["R-ROOM-2"]
 
-    fields = bad_fields(await refused(svc.stub.MergeRooms(rooms_pb2.MergeRoomsRequest())))
+    fields = field_violations(await refused(svc.bureau.MergeRooms(rooms_pb2.MergeRoomsRequest())))
     assert set(fields) == {"surviving_room_id", "merged_room_ids", "reason"}
     missing = rooms_pb2.MergeRoomsRequest(
         merged_room_ids=["nope"], surviving_room_id=other.room_id, reason="r"
     )
-    assert (await refused(svc.stub.MergeRooms(missing))).code() == grpc.StatusCode.NOT_FOUND
+    assert (await refused(svc.bureau.MergeRooms(missing))).code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_close_publishes_the_released_zones(rooms_service: RoomsService) -> None:
     svc = rooms_service
     room = await svc.room(("020301", "020302"))
     closed = (
-        await svc.stub.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=room.room_id, reason="场所拆迁"))
+        await svc.bureau.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=room.room_id, reason="场所拆迁"))
     ).room
     assert closed.status == rooms_pb2.ROOM_STATUS_CLOSED
     (record,) = await svc.events(events_pb2.RoomClosed, room.room_id)
     event = events_pb2.RoomClosed.FromString(record.value or b"")
     assert list(event.released_zone_codes) == list(room.zone_codes) and event.reason == "场所拆迁"
-    assert set(bad_fields(await refused(svc.stub.CloseRoom(rooms_pb2.CloseRoomRequest(room_id="x"))))) == {
-        "reason"
-    }
+    assert set(
+        field_violations(await refused(svc.bureau.CloseRoom(rooms_pb2.CloseRoomRequest(room_id="x"))))
+    ) == {"reason"}
     again = rooms_pb2.CloseRoomRequest(room_id=room.room_id, reason="again")
-    assert precondition(await refused(svc.stub.CloseRoom(again))).type == "R-ROOM-2"
+    assert "R-ROOM-2" in rule_violations(await refused(svc.bureau.CloseRoom(again)))
 
 
 async def test_facilities_are_graded_against_the_district_standard(rooms_service: RoomsService) -> None:
@@ -142,13 +137,15 @@ async def test_facilities_are_graded_against_the_district_standard(rooms_service
         rooms_pb2.RecordFacilitiesRequest(room_id=room.room_id, facilities=facilities(30.0))
     )
     assert full.room.grade == "standard" and len(full.room.facilities) == len(required)
+    repeated = rooms_pb2.RecordFacilitiesRequest(room_id=room.room_id, facilities=facilities(30.0))
+    assert (await svc.stub.RecordFacilities(repeated)).room == full.room  # a repeat records nothing new
     first, second = await svc.events(events_pb2.RoomGraded, room.room_id, count=2)
     assert list(events_pb2.RoomGraded.FromString(first.value or b"").missing_facility_codes) == ["office"]
     assert events_pb2.RoomGraded.FromString(second.value or b"").grade == "standard"
     bad = rooms_pb2.RecordFacilitiesRequest(
         room_id=room.room_id, facilities=[rooms_pb2.Facility(code="Office!", quantity=-1)]
     )
-    assert set(bad_fields(await refused(svc.stub.RecordFacilities(bad)))) == {
+    assert set(field_violations(await refused(svc.stub.RecordFacilities(bad)))) == {
         "facilities[0].code",
         "facilities[0].quantity",
     }
@@ -158,7 +155,7 @@ async def test_room_named_after_an_officer(rooms_service: RoomsService) -> None:
     # R-ROOM-7
     svc = rooms_service
     room = await svc.room()
-    named = await svc.stub.NameRoom(
+    named = await svc.bureau.NameRoom(
         rooms_pb2.NameRoomRequest(
             room_id=room.room_id, honorary_officer_name="杨立新", citation="全国优秀社区民警"
         )
@@ -166,7 +163,9 @@ async def test_room_named_after_an_officer(rooms_service: RoomsService) -> None:
     assert named.room.honorary_officer_name == "杨立新" and named.room.honorary_citation == "全国优秀社区民警"
     (record,) = await svc.events(events_pb2.RoomNamed, room.room_id)
     assert events_pb2.RoomNamed.FromString(record.value or b"").honorary_officer_name == "杨立新"
-    fields = bad_fields(await refused(svc.stub.NameRoom(rooms_pb2.NameRoomRequest(room_id=room.room_id))))
+    fields = field_violations(
+        await refused(svc.bureau.NameRoom(rooms_pb2.NameRoomRequest(room_id=room.room_id)))
+    )
     assert set(fields) == {"honorary_officer_name"}
 
 
@@ -201,29 +200,31 @@ async def test_mobile_room_stops_reassignment_and_checkpoint_order(rooms_service
     assert events_pb2.MobileStopsChanged.FromString(changes[1].value or b"").reason == "夜市人流高峰"
 
     # no room named: the nearest active mobile room, counted from where it stands (its current stop)
-    order = (
-        await svc.stub.IssueCheckpointOrder(
-            rooms_pb2.IssueCheckpointOrderRequest(
-                checkpoint_name="G3出口卡口", checkpoint_location=point(117.0, 33.6)
-            )
-        )
-    ).checkpoint_order
+    request = rooms_pb2.IssueCheckpointOrderRequest(
+        checkpoint_name="G3出口卡口", checkpoint_location=point(117.0, 33.6), request_id="order-7"
+    )
+    order = (await svc.bureau.IssueCheckpointOrder(request)).checkpoint_order
     assert order.room_id == near.room_id and order.issued_by == "chief-1"
     (record,) = await svc.events(events_pb2.CheckpointOrderIssued, near.room_id)
     assert events_pb2.CheckpointOrderIssued.FromString(record.value or b"").order.order_id == order.order_id
     on_duty = await svc.get(near.room_id)
     assert on_duty.current_checkpoint_order.checkpoint_name == "G3出口卡口"
     assert far.room_id != order.room_id
+    # a repeated request (the client retried) answers the first order and records nothing new: the event
+    # is written with the room's history entry, in the same write
+    assert (await svc.bureau.IssueCheckpointOrder(request)).checkpoint_order == order
+    history = [h.action for h in (await svc.get(near.room_id)).history]
+    assert history.count("checkpoint_order") == 1
 
     unknown_stop = rooms_pb2.ReassignMobileStopRequest(room_id=near.room_id, stop_id="s-none", reason="r")
-    assert precondition(await refused(svc.stub.ReassignMobileStop(unknown_stop))).type == "R-ROOM-5"
+    assert "R-ROOM-5" in rule_violations(await refused(svc.stub.ReassignMobileStop(unknown_stop)))
     fixed = await svc.room()
     not_mobile = rooms_pb2.SetMobileStopsRequest(room_id=fixed.room_id, stops=stops)
-    assert precondition(await refused(svc.stub.SetMobileStops(not_mobile))).type == "R-ROOM-5"
+    assert "R-ROOM-5" in rule_violations(await refused(svc.stub.SetMobileStops(not_mobile)))
     bad_stop = rooms_pb2.SetMobileStopsRequest(
         room_id=near.room_id, stops=[rooms_pb2.MobileStop(stop_id="x")]
     )
-    assert set(bad_fields(await refused(svc.stub.SetMobileStops(bad_stop)))) == {
+    assert set(field_violations(await refused(svc.stub.SetMobileStops(bad_stop)))) == {
         "stops[0].name",
         "stops[0].location",
         "stops[0].radius_m",
@@ -235,6 +236,8 @@ async def test_checkpoint_order_without_any_mobile_room_is_refused(rooms_service
     request = rooms_pb2.IssueCheckpointOrderRequest(
         checkpoint_name="卡口", checkpoint_location=point(117.0, 33.6)
     )
-    assert precondition(await refused(svc.stub.IssueCheckpointOrder(request))).type == "R-ROOM-5"
-    fields = bad_fields(await refused(svc.stub.IssueCheckpointOrder(rooms_pb2.IssueCheckpointOrderRequest())))
+    assert "R-ROOM-5" in rule_violations(await refused(svc.bureau.IssueCheckpointOrder(request)))
+    fields = field_violations(
+        await refused(svc.bureau.IssueCheckpointOrder(rooms_pb2.IssueCheckpointOrderRequest()))
+    )
     assert set(fields) == {"checkpoint_name", "checkpoint_location"}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from jingwu.rooms.v1 import events_pb2, rooms_pb2
+from jingwu_platform.testing import field_violations, refused, rule_violations
 
-from .support import RoomsService, bad_fields, precondition, refused
+from .support import RoomsService, precondition_subjects
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +31,8 @@ async def test_station_is_stored_published_and_created_once(rooms_service: Rooms
 
 
 async def test_bad_station_names_each_field(rooms_service: RoomsService) -> None:
-    error = await refused(rooms_service.stub.CreateStation(rooms_pb2.CreateStationRequest(name="x")))
-    assert set(bad_fields(error)) == {"kind", "operating_model", "location"}
+    error = await refused(rooms_service.bureau.CreateStation(rooms_pb2.CreateStationRequest(name="x")))
+    assert set(field_violations(error)) == {"kind", "operating_model", "location"}
 
 
 async def test_zone_is_named_per_community_and_published(rooms_service: RoomsService) -> None:
@@ -44,8 +45,9 @@ async def test_zone_is_named_per_community_and_published(rooms_service: RoomsSer
     assert events_pb2.ZoneCreated.FromString(record.value or b"").zone.name == "汴河社区1"
 
     # a second, unnumbered zone for the same community breaks the naming rule
-    violation = precondition(await refused(svc.zone("020302")))
-    assert violation.type == "R-ORG-2" and violation.subject == f"zones/{svc.district}020302"
+    assert precondition_subjects(await refused(svc.zone("020302"))) == {
+        "R-ORG-2": f"zones/{svc.district}020302"
+    }
     assert (await svc.zone("020302", sequence=2)).name == "汴河社区2"
 
     assert (await svc.zone("020301", sequence=1, community_ids=["c-bianhe"])).name == "汴河社区1"  # repeated
@@ -61,13 +63,14 @@ async def test_bad_zone_names_each_field(rooms_service: RoomsService) -> None:
     request.zone_code = "9902030"  # 7 digits
     request.workload.security_complexity = 9
     del request.boundary.rings[0].points[-1]  # no longer closed
-    fields = bad_fields(await refused(svc.stub.CreateZone(request)))
+    fields = field_violations(await refused(svc.bureau.CreateZone(request)))
     assert set(fields) == {"zone_code", "workload.security_complexity", "boundary.rings[0].points"}
     assert "8 digits" in fields["zone_code"]
     request = svc.zone_request("020301")
     request.zone_code = "99020301" if svc.district != "99" else "98020301"
     assert (
-        "does not belong to district" in bad_fields(await refused(svc.stub.CreateZone(request)))["zone_code"]
+        "does not belong to district"
+        in field_violations(await refused(svc.bureau.CreateZone(request)))["zone_code"]
     )
 
 
@@ -89,11 +92,15 @@ async def test_natural_village_takes_its_parents_zone(rooms_service: RoomsServic
         "n-lj", name="李家庄", level=rooms_pb2.VILLAGE_LEVEL_NATURAL, parent_village_id="v-zz"
     )
     assert (natural.zone_code, natural.township) == (f"{svc.district}110201", "朱仙庄镇")
+    again = await svc.village(
+        "n-lj", name="李家庄", level=rooms_pb2.VILLAGE_LEVEL_NATURAL, parent_village_id="v-zz"
+    )
+    assert again == natural  # a repeated registration answers the stored village
     (record,) = await svc.events(events_pb2.VillageRegistered, "n-lj")
     assert events_pb2.VillageRegistered.FromString(record.value or b"").village.parent_village_id == "v-zz"
     listed = await svc.stub.ListVillages(rooms_pb2.ListVillagesRequest(parent_village_id="v-zz"))
     assert [v.village_id for v in listed.villages] == ["n-lj"]
-    fields = bad_fields(
+    fields = field_violations(
         await refused(
             svc.village("n-x", level=rooms_pb2.VILLAGE_LEVEL_NATURAL, parent_village_id="n-lj", name="王庄")
         )
@@ -117,7 +124,7 @@ async def test_redivision_moves_every_record_and_publishes_the_handover(rooms_se
 
     east = svc.zone_request("020302", sequence=1, community_ids=["c-east"])
     west = svc.zone_request("020303", sequence=2, community_ids=["c-west"])
-    reply = await svc.stub.RedivideZones(
+    reply = await svc.bureau.RedivideZones(
         rooms_pb2.RedivideZonesRequest(
             from_zone_codes=[old.zone_code], to_zones=[east, west], reason="社区改革"
         )
@@ -149,7 +156,7 @@ async def test_redivision_moves_every_record_and_publishes_the_handover(rooms_se
     assert len(event.handover) == len(reply.handover) and event.reason == "社区改革"
 
     # a room cannot be opened in a dissolved zone
-    assert precondition(await refused(svc.room(("020301",)))).type == "R-ORG-3"
+    assert "R-ORG-3" in rule_violations(await refused(svc.room(("020301",))))
 
 
 async def test_redivision_that_would_orphan_a_community_changes_nothing(rooms_service: RoomsService) -> None:
@@ -160,13 +167,12 @@ async def test_redivision_that_would_orphan_a_community_changes_nothing(rooms_se
     await svc.village("c-west", "020301", name="汴河西社区")
     only_east = svc.zone_request("020302", community_ids=["c-east"])
     error = await refused(
-        svc.stub.RedivideZones(
+        svc.bureau.RedivideZones(
             rooms_pb2.RedivideZonesRequest(from_zone_codes=[old.zone_code], to_zones=[only_east], reason="r")
         )
     )
-    violation = precondition(error)
-    assert (violation.type, violation.subject) == ("R-ORG-3", "villages/c-west")
-    assert "汴河西社区" in violation.description
+    assert precondition_subjects(error) == {"R-ORG-3": "villages/c-west"}
+    assert "汴河西社区" in rule_violations(error)["R-ORG-3"]
     unchanged = (await svc.stub.GetZone(rooms_pb2.GetZoneRequest(zone_code=old.zone_code))).zone
     assert not unchanged.retired
     assert await svc.db["rooms.zones"].find_one({"_id": f"{svc.district}020302"}) is None
@@ -176,8 +182,8 @@ async def test_redivision_that_would_orphan_a_community_changes_nothing(rooms_se
         svc.zone_request("020303", sequence=2, community_ids=["c-west"]),
     ]
     error = await refused(
-        svc.stub.RedivideZones(
+        svc.bureau.RedivideZones(
             rooms_pb2.RedivideZonesRequest(from_zone_codes=[old.zone_code], to_zones=twice, reason="r")
         )
     )
-    assert "to_zones[1].community_ids[0]" in bad_fields(error)
+    assert "to_zones[1].community_ids[0]" in field_violations(error)

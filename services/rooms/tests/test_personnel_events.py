@@ -10,9 +10,9 @@ from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import events_pb2 as personnel_events
 from jingwu.personnel.v1 import personnel_pb2
 from jingwu.rooms.v1 import events_pb2, rooms_pb2
-from jingwu_platform.testing import read_topic, wait_until
+from jingwu_platform.testing import field_violations, read_topic, refused, rule_violations, wait_until
 
-from .support import RoomsService, bad_fields, point, precondition, refused
+from .support import RoomsService, point
 
 pytestmark = pytest.mark.integration
 
@@ -202,11 +202,11 @@ async def test_duty_rota_gaps(rooms_service: RoomsService) -> None:
         period=common_pb2.DateRange(start=day(8), end=day(2)),
         days=[rooms_pb2.RotaDay(date=common_pb2.LocalDate(year=2026, month=2, day=30), officer_id="o-1")],
     )
-    assert set(bad_fields(await refused(svc.stub.SetDutyRota(bad)))) == {"period.end", "days[0].date"}
+    assert set(field_violations(await refused(svc.stub.SetDutyRota(bad)))) == {"period.end", "days[0].date"}
     closed = await svc.room()
-    await svc.stub.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=closed.room_id, reason="r"))
+    await svc.bureau.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=closed.room_id, reason="r"))
     weekend.room_id = closed.room_id
-    assert precondition(await refused(svc.stub.SetDutyRota(weekend))).type == "R-ROOM-2"
+    assert "R-ROOM-2" in rule_violations(await refused(svc.stub.SetDutyRota(weekend)))
 
 
 async def test_a_room_with_posted_staff_is_not_closed(rooms_service: RoomsService) -> None:
@@ -219,7 +219,5 @@ async def test_a_room_with_posted_staff_is_not_closed(rooms_service: RoomsServic
         return await officers(svc, room.room_id) == ["o-3"]
 
     await wait_until(posted, what="posted")
-    violation = precondition(
-        await refused(svc.stub.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=room.room_id, reason="r")))
-    )
-    assert violation.type == "R-ROOM-2" and "posting" in violation.description
+    error = await refused(svc.bureau.CloseRoom(rooms_pb2.CloseRoomRequest(room_id=room.room_id, reason="r")))
+    assert "posting" in rule_violations(error)["R-ROOM-2"]

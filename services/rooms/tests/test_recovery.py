@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from jingwu.rooms.v1 import events_pb2, rooms_pb2
+from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.policy import DistrictPolicy
 from jingwu_platform.settings import ServiceSettings
 from jingwu_rooms.adapters.proto_mapping import zone_draft
 from jingwu_rooms.adapters.redivision_repository import MongoRedivisionRepository
-from jingwu_rooms.adapters.territory_repository import document_to_village, document_to_zone
+from jingwu_rooms.adapters.territory_repository import VILLAGE_CODEC, ZONE_CODEC
 from jingwu_rooms.domain.redivision import plan_redivision
 from jingwu_rooms.entrypoints.main import build
 
@@ -60,8 +61,8 @@ async def test_redivision_cut_short_after_its_plan_is_completed_at_start(
     await svc.zone("020301", community_ids=["c-1"])
     await svc.village("c-1", "020301")
     room = await svc.room(("020301",), village_id="c-1")
-    zones = [document_to_zone(z) async for z in svc.db["rooms.zones"].find({})]
-    villages = [document_to_village(v) async for v in svc.db["rooms.villages"].find({})]
+    zones = [ZONE_CODEC.from_document(z) async for z in svc.db["rooms.zones"].find({})]
+    villages = [VILLAGE_CODEC.from_document(v) async for v in svc.db["rooms.villages"].find({})]
     target = zone_draft(svc.zone_request("020302", community_ids=["c-1"]))
     plan = plan_redivision(
         redivision_id="rd-crashed",
@@ -75,7 +76,7 @@ async def test_redivision_cut_short_after_its_plan_is_completed_at_start(
         at=datetime.now(UTC),
         by="chief-1",
     )
-    await MongoRedivisionRepository(svc.db).add(plan, at=datetime.now(UTC), by="chief-1")
+    assert await MongoRedivisionRepository(svc.db, OutboxRegistry()).add(plan)
 
     await restart(settings_for, svc, mongo_url)
     old = (await svc.stub.GetZone(rooms_pb2.GetZoneRequest(zone_code=f"{d}020301"))).zone

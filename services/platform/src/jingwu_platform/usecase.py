@@ -49,7 +49,10 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """To the millisecond: the store keeps milliseconds, so a record read back (a repeated command's
+        answer) equals the one first answered."""
+        now = datetime.now(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class FakeClock:

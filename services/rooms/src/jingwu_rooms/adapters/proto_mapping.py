@@ -13,6 +13,7 @@ from jingwu_platform.proto_values import EnumMap, local_date_to_proto, timestamp
 
 from jingwu_rooms.domain.coverage import CoverageReport
 from jingwu_rooms.domain.model import (
+    Audit,
     CheckpointOrder,
     Facility,
     GeoPoint,
@@ -26,7 +27,6 @@ from jingwu_rooms.domain.model import (
 from jingwu_rooms.domain.rota import Rota, RotaGap
 from jingwu_rooms.domain.staff import RoomPosting
 from jingwu_rooms.domain.territory import (
-    Audit,
     OperatingModel,
     Station,
     StationDraft,
@@ -173,12 +173,7 @@ def room_to_proto(room: Room, postings: Sequence[RoomPosting] = ()) -> rooms_pb2
             rooms_pb2.RoomHistoryEntry(time=timestamp(h.at), action=h.action, actor=h.by, detail=h.detail)
             for h in room.history
         ],
-        audit=common_pb2.AuditInfo(
-            created_by=room.created_by,
-            create_time=timestamp(room.created_at),
-            updated_by=room.updated_by,
-            update_time=timestamp(room.updated_at),
-        ),
+        audit=audit_to_proto(room.audit),
     )
 
 

@@ -7,7 +7,7 @@ are vehicles), R-ROOM-7 (naming after an officer), R-ORG-2 (zone codes).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -44,6 +44,23 @@ LIVE_STATUSES = (RoomStatus.PLANNED, RoomStatus.ACTIVE)
 class GeoPoint:
     longitude: float
     latitude: float
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who created a record and who changed it last, and when."""
+
+    created_by: str = ""
+    created_at: datetime | None = None
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+    @staticmethod
+    def new(by: str, at: datetime) -> Audit:
+        return Audit(by, at, by, at)
+
+    def touched(self, by: str, at: datetime) -> Audit:
+        return replace(self, updated_by=by, updated_at=at)
 
 
 @dataclass(frozen=True)
@@ -113,10 +130,7 @@ class Room:
     village_id: str = ""
     vehicle_plate: str = ""
     open_time: datetime | None = None
-    created_by: str = ""
-    created_at: datetime | None = None
-    updated_by: str = ""
-    updated_at: datetime | None = None
+    audit: Audit = field(default_factory=Audit)
     facilities: tuple[Facility, ...] = ()
     grade: str = ""
     honorary_officer_name: str = ""
@@ -124,6 +138,8 @@ class Room:
     stops: tuple[MobileStop, ...] = ()
     current_stop_id: str = ""
     current_order: CheckpointOrder | None = None
+    # Every checkpoint order the room took (R-ROOM-5), so a repeated order is answered, not re-issued.
+    orders: tuple[CheckpointOrder, ...] = ()
     merged_into_room_id: str = ""
     absorbed_room_ids: tuple[str, ...] = ()
     close_time: datetime | None = None
@@ -137,7 +153,7 @@ class Room:
 
     def _changed(self, at: datetime, by: str, action: str, detail: str = "", **changes: object) -> Room:
         entry = HistoryEntry(at=at, action=action, by=by, detail=detail)
-        return replace(self, **changes, history=(*self.history, entry), updated_by=by, updated_at=at)  # type: ignore[arg-type]
+        return replace(self, **changes, history=(*self.history, entry), audit=self.audit.touched(by, at))  # type: ignore[arg-type]
 
     def require_live(self, doing: str) -> None:
         """R-ROOM-2: a merged or closed room keeps its history and accepts no further change."""
@@ -181,7 +197,10 @@ class Room:
         )
 
     def with_facilities(self, facilities: tuple[Facility, ...], grade: str, at: datetime, by: str) -> Room:
+        """R-ROOM-3. Recording what is recorded already changes nothing (a repeated request)."""
         self.require_live("record facilities of")
+        if (facilities, grade) == (self.facilities, self.grade):
+            return self
         return self._changed(at, by, "graded", grade, facilities=facilities, grade=grade)
 
     def require_mobile(self) -> None:
@@ -216,8 +235,14 @@ class Room:
             at, by, "stop_reassigned", f"{stop_id}: {reason}", current_stop_id=stop_id, current_order=None
         )
 
+    def order(self, order_id: str) -> CheckpointOrder | None:
+        """The checkpoint order of this id the room took, if it took it."""
+        return next((o for o in self.orders if o.order_id == order_id), None)
+
     def take_order(self, order: CheckpointOrder) -> Room:
         """R-ROOM-5: on a bureau order the room goes to the checkpoint and acts as a checkpoint post."""
+        if self.order(order.order_id) is not None:
+            return self  # the same order repeated
         self.require_mobile()
         if self.status is not RoomStatus.ACTIVE:
             raise RuleViolation(
@@ -229,6 +254,7 @@ class Room:
             "checkpoint_order",
             f"{order.order_id}: {order.checkpoint_name}",
             current_order=order,
+            orders=(*self.orders, order),
         )
 
     def with_zone_codes(self, zone_codes: tuple[str, ...], detail: str, at: datetime, by: str) -> Room:
@@ -299,10 +325,7 @@ def _new_room(
         village_id=draft.village_id,
         vehicle_plate=draft.vehicle_plate,
         open_time=at if active else None,
-        created_by=by,
-        created_at=at,
-        updated_by=by,
-        updated_at=at,
+        audit=Audit.new(by, at),
         history=(HistoryEntry(at=at, action="opened" if active else "planned", by=by),),
     )
 

@@ -9,8 +9,9 @@ houses, residents) from the community → zone map in the ZonesRedivided event.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from jingwu_platform.errors import AlreadyExists, RuleViolation, Validator
 from jingwu_platform.shared_kernel import check_required, check_zone_code
@@ -44,8 +45,18 @@ class VillageMove:
     to_station_id: str
 
 
+class RedivisionStatus(StrEnum):
+    """A stored plan is ``applying`` until every record moved (``done``) or it was given up."""
+
+    APPLYING = "applying"
+    DONE = "done"
+    ABANDONED = "abandoned"
+
+
 @dataclass(frozen=True)
 class Redivision:
+    """The plan of one re-division, stored before any record moves (a long command as a plan)."""
+
     redivision_id: str
     reason: str
     from_zone_codes: tuple[str, ...]
@@ -56,6 +67,33 @@ class Redivision:
     room_moves: tuple[RoomMove, ...]
     village_moves: tuple[VillageMove, ...]
     handover: tuple[HandoverItem, ...]
+    status: RedivisionStatus = RedivisionStatus.APPLYING
+    created_by: str = ""
+    created_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def applying(self) -> bool:
+        return self.status is RedivisionStatus.APPLYING
+
+    def finished(self, late_room_moves: Sequence[RoomMove] = ()) -> Redivision:
+        """applying → done. Rooms found while applying (opened after planning) join the plan's lists,
+        so the hand-over names every record that moved (R-ORG-3)."""
+        items = [item for move in late_room_moves for item in room_items(move)]
+        return replace(
+            self,
+            status=RedivisionStatus.DONE,
+            room_moves=(*self.room_moves, *late_room_moves),
+            handover=(*self.handover, *items),
+        )
+
+    def abandoned(self) -> Redivision:
+        return replace(self, status=RedivisionStatus.ABANDONED)
+
+
+def room_items(move: RoomMove) -> list[HandoverItem]:
+    """The hand-over items of one room's move: one per replaced zone and successor."""
+    return [HandoverItem("room", move.room_id, old, new) for old, news in move.replacements for new in news]
 
 
 def validate_redivision(
@@ -148,12 +186,7 @@ def plan_redivision(
         for room in sorted(rooms, key=lambda r: r.room_id)
         if (move := room_move(room, successors, new_code_of, by_id))
     )
-    handover += [
-        HandoverItem("room", move.room_id, old, new)
-        for move in room_moves
-        for old, news in move.replacements
-        for new in news
-    ]
+    handover += [item for move in room_moves for item in room_items(move)]
     return Redivision(
         redivision_id=redivision_id,
         reason=reason,
@@ -164,6 +197,8 @@ def plan_redivision(
         room_moves=room_moves,
         village_moves=village_moves,
         handover=tuple(handover),
+        created_by=by,
+        created_at=at,
     )
 
 

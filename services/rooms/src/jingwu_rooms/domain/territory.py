@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.shared_kernel import check_geo_point, check_required, check_zone_code
 
-from jingwu_rooms.domain.model import GeoPoint
+from jingwu_rooms.domain.model import Audit, GeoPoint
 
 MAX_ZONES_PER_COMMUNITY = 3  # R-ORG-2 "2–3 zones": sequence numbers run 1..3
 MIN_RING_POINTS = 4  # a closed ring: a triangle plus the repeated first point
@@ -41,21 +41,13 @@ class VillageLevel(StrEnum):
 
 
 @dataclass(frozen=True)
-class Audit:
-    created_by: str = ""
-    created_at: datetime | None = None
-    updated_by: str = ""
-    updated_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class Station:
     station_id: str
     name: str
     kind: StationKind
     operating_model: OperatingModel
     location: GeoPoint
-    audit: Audit = Audit()
+    audit: Audit = field(default_factory=Audit)
 
     def same_content(self, other: Station) -> bool:
         return (self.name, self.kind, self.operating_model, self.location) == (
@@ -89,7 +81,7 @@ def new_station(draft: StationDraft, *, station_id: str, at: datetime, by: str) 
         draft.kind,
         draft.operating_model,
         draft.location,
-        Audit(by, at, by, at),
+        Audit.new(by, at),
     )
 
 
@@ -133,7 +125,26 @@ class Zone:
     created_by_redivision_id: str = ""
     retired_by_redivision_id: str = ""
     successor_zone_codes: tuple[str, ...] = ()
-    audit: Audit = Audit()
+    audit: Audit = field(default_factory=Audit)
+    version: int = 0
+
+    def retired_by(self, redivision_id: str, successors: Sequence[str]) -> Zone | None:
+        """R-ORG-3: the zone dissolved by this re-division, or None when another one dissolved it first
+        (a zone is dissolved once; the claim is the lock). Claiming it again is a no-op."""
+        if self.retired:
+            return self if self.retired_by_redivision_id == redivision_id else None
+        return replace(
+            self,
+            retired=True,
+            retired_by_redivision_id=redivision_id,
+            successor_zone_codes=tuple(successors),
+        )
+
+    def restored_from(self, redivision_id: str) -> Zone:
+        """Undo ``retired_by`` of an abandoned re-division (nothing if another one holds the zone)."""
+        if not self.retired or self.retired_by_redivision_id != redivision_id:
+            return self
+        return replace(self, retired=False, retired_by_redivision_id="", successor_zone_codes=())
 
     def matches(self, draft: ZoneDraft) -> bool:
         """The zone is what ``draft`` asks for (a repeated create)."""
@@ -250,7 +261,7 @@ def new_zone(draft: ZoneDraft, *, at: datetime, by: str, redivision_id: str = ""
         workload=draft.workload,
         boundary=draft.boundary,
         created_by_redivision_id=redivision_id,
-        audit=Audit(by, at, by, at),
+        audit=Audit.new(by, at),
     )
 
 
@@ -281,10 +292,17 @@ class Village:
     remote_from_station: bool = False
     township: str = ""
     urban_community: bool = False
-    audit: Audit = Audit()
+    audit: Audit = field(default_factory=Audit)
+    version: int = 0
 
     def same_content(self, other: Village) -> bool:
-        return replace(other, audit=self.audit) == self
+        return replace(other, audit=self.audit, version=self.version) == self
+
+    def moved(self, from_zone_code: str, to_zone_code: str, to_station_id: str) -> Village:
+        """R-ORG-3: a village of a dissolved zone goes to its new zone; once moved it stays (idempotent)."""
+        if self.zone_code != from_zone_code:
+            return self
+        return replace(self, zone_code=to_zone_code, station_id=to_station_id)
 
 
 @dataclass(frozen=True)
@@ -360,5 +378,5 @@ def place_village(
         remote_from_station=draft.remote_from_station,
         township=draft.township.strip() or (parent.township if parent else ""),
         urban_community=draft.urban_community,
-        audit=Audit(by, at, by, at),
+        audit=Audit.new(by, at),
     )

@@ -29,16 +29,16 @@ from jingwu_rooms.adapters.proto_mapping import (
     zone_draft,
     zone_to_proto,
 )
-from jingwu_rooms.application.rooms import RoomApplication
-from jingwu_rooms.application.staffing import StaffingApplication
-from jingwu_rooms.application.territory import TerritoryApplication
+from jingwu_rooms.application.registry import RoomRegistry
 from jingwu_rooms.domain.model import Room
 from jingwu_rooms.domain.rota import GapKind
 
-# Who may call what. Reads are open to every caller of the district; the bureau (district_admin)
-# decides territory, consolidation (R-ROOM-2) and interception orders (R-ROOM-5); station leaders
-# (supervisor) run their rooms. Other Jingwu services act as ``service`` (the patrol service relays the
-# bureau's interception orders).
+# Who may call what. Reads are open to every caller of the district. The bureau (district_admin)
+# decides the territory (R-ORG-1..5, re-division included), consolidation — merging and closing rooms
+# (R-ROOM-2) —, naming a room after an officer (R-ROOM-7) and interception orders (R-ROOM-5). Station
+# leaders (supervisor) run their rooms: plan and open them, record facilities, set mobile stops and the
+# duty rota; the bureau may do so too. Other Jingwu services act as ``service``: the patrol service
+# relays the bureau's interception orders. Officers read.
 _BUREAU = (Role.DISTRICT_ADMIN,)
 _LEADERS = (Role.SUPERVISOR, Role.DISTRICT_ADMIN)
 ACCESS = AccessPolicy(
@@ -74,12 +74,12 @@ SERVICE_NAME = ACCESS.full_name
 class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
     """Every RPC of jingwu.rooms.v1.RoomRegistryService."""
 
-    def __init__(
-        self, rooms: RoomApplication, territory: TerritoryApplication, staffing: StaffingApplication
-    ) -> None:
-        self._app = rooms
-        self._territory = territory
-        self._staffing = staffing
+    def __init__(self, registry: RoomRegistry) -> None:
+        self._app = registry.rooms
+        self._territory = registry.territory
+        self._redivisions = registry.redivisions
+        self._rotas = registry.rotas
+        self._coverage = registry.coverage
 
     async def _room(self, room: Room) -> rooms_pb2.Room:
         """A room with its current officers (from personnel's events)."""
@@ -135,7 +135,7 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
     async def RedivideZones(  # noqa: N802
         self, request: rooms_pb2.RedivideZonesRequest, context: Context
     ) -> rooms_pb2.RedivideZonesResponse:
-        plan, handover = await self._territory.redivide_zones(
+        plan = await self._redivisions.redivide_zones(
             list(request.from_zone_codes),
             [zone_draft(z) for z in request.to_zones],
             request.reason,
@@ -144,7 +144,7 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
         return rooms_pb2.RedivideZonesResponse(
             redivision_id=plan.redivision_id,
             new_zones=[zone_to_proto(z) for z in plan.new_zones],
-            handover=handover_to_proto(handover),
+            handover=handover_to_proto(plan.handover),
         )
 
     async def RegisterVillage(  # noqa: N802
@@ -250,7 +250,7 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
     async def GetCoverageReport(  # noqa: N802
         self, request: rooms_pb2.GetCoverageReportRequest, context: Context
     ) -> rooms_pb2.GetCoverageReportResponse:
-        report = await self._staffing.coverage_report(request.station_id)
+        report = await self._coverage.coverage_report(request.station_id)
         return rooms_pb2.GetCoverageReportResponse(coverage_report=coverage_to_proto(report))
 
     # --- mobile rooms -------------------------------------------------------------------------------
@@ -279,6 +279,7 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
             point(request.checkpoint_location),
             request.room_id,
             caller=current_caller(),
+            request_id=request.request_id,
         )
         return rooms_pb2.IssueCheckpointOrderResponse(checkpoint_order=order_to_proto(order))
 
@@ -288,7 +289,7 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
         self, request: rooms_pb2.SetDutyRotaRequest, context: Context
     ) -> rooms_pb2.SetDutyRotaResponse:
         start, end = local_date_from_proto(request.period.start), local_date_from_proto(request.period.end)
-        rota, gaps = await self._staffing.set_duty_rota(
+        rota, gaps = await self._rotas.set_duty_rota(
             request.room_id,
             start,
             end,
@@ -304,7 +305,7 @@ class RoomRegistryServicer(rooms_pb2_grpc.RoomRegistryServiceServicer):
     async def GetRotaGaps(  # noqa: N802
         self, request: rooms_pb2.GetRotaGapsRequest, context: Context
     ) -> rooms_pb2.GetRotaGapsResponse:
-        gaps = await self._staffing.rota_gaps(
+        gaps = await self._rotas.rota_gaps(
             request.room_id,
             local_date_from_proto(request.period.start),
             local_date_from_proto(request.period.end),
