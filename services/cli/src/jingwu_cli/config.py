@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,14 +44,38 @@ def find_secret_file(start: Path) -> Path | None:
     return None
 
 
-def signing_secret(env: dict[str, str] | None = None, cwd: Path | None = None) -> str | None:
-    """The district's local signing key: JINGWU_AUTH_SECRET, else .data/auth-secret; None if neither."""
+@dataclass(frozen=True)
+class SigningKey:
+    """The district's local credential-signing key and where it was found (for messages)."""
+
+    secret: str
+    source: str  # "JINGWU_AUTH_SECRET" or the path of the .data/auth-secret file
+
+
+def signing_key(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> SigningKey | None:
+    """JINGWU_AUTH_SECRET, else .data/auth-secret (``make run`` writes it) in ``cwd`` or a parent; None if
+    neither exists. The tool never makes a key up."""
     environ = os.environ if env is None else env
     secret = environ.get("JINGWU_AUTH_SECRET", "").strip()
     if secret:
-        return secret
+        return SigningKey(secret, "JINGWU_AUTH_SECRET")
     path = find_secret_file(cwd or Path.cwd())
-    return path.read_text(encoding="utf-8").strip() if path else None
+    if path is None:
+        return None
+    secret = path.read_text(encoding="utf-8").strip()
+    return SigningKey(secret, str(path)) if secret else None
+
+
+def signing_secret(env: dict[str, str] | None = None, cwd: Path | None = None) -> str | None:
+    """The district's local signing key: JINGWU_AUTH_SECRET, else .data/auth-secret; None if neither."""
+    key = signing_key(env, cwd)
+    return key.secret if key else None
+
+
+def default_subject(env: Mapping[str, str] | None = None) -> str:
+    """Whom a token the tool signs itself names: ``cli:<login name>``."""
+    environ = os.environ if env is None else env
+    return f"cli:{environ.get('USER') or _login_name()}"
 
 
 def resolve_credential(
@@ -63,22 +88,16 @@ def resolve_credential(
         return Credential(token, "--token")
     if environ.get("JINGWU_TOKEN"):
         return Credential(environ["JINGWU_TOKEN"], "JINGWU_TOKEN")
-    user = environ.get("USER") or _login_name()
-    subject = f"cli:{user}"
-    secret = environ.get("JINGWU_AUTH_SECRET", "").strip()
-    source = "JINGWU_AUTH_SECRET"
-    if not secret:
-        path = find_secret_file(cwd or Path.cwd())
-        if path is None:
-            raise CliError(
-                "no credential: pass --token, set JINGWU_TOKEN, or set JINGWU_AUTH_SECRET "
-                "(locally, `make run` writes .data/auth-secret)",
-                EXIT_CREDENTIAL,
-            )
-        secret = path.read_text(encoding="utf-8").strip()
-        source = str(path)
-    signed = issue_token(secret, subject, district, [Role.DISTRICT_ADMIN], ttl_s=LOCAL_TOKEN_TTL_S)
-    return Credential(signed, f"{subject} (district_admin) signed with {source}")
+    subject = default_subject(environ)
+    key = signing_key(environ, cwd)
+    if key is None:
+        raise CliError(
+            "no credential: pass --token, set JINGWU_TOKEN, or set JINGWU_AUTH_SECRET "
+            "(locally, `make run` writes .data/auth-secret)",
+            EXIT_CREDENTIAL,
+        )
+    signed = issue_token(key.secret, subject, district, [Role.DISTRICT_ADMIN], ttl_s=LOCAL_TOKEN_TTL_S)
+    return Credential(signed, f"{subject} (district_admin) signed with {key.source}")
 
 
 def _login_name() -> str:

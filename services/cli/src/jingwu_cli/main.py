@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
-from jingwu_cli import commands, labels
+from jingwu_cli import auth_token, commands, labels
 from jingwu_cli.client import Clients
 from jingwu_cli.config import (
     DEFAULT_DISTRICT,
@@ -30,7 +30,8 @@ Handler = Callable[[Clients, argparse.Namespace], Awaitable[Result]]
 
 EPILOG = """\
 credential: --token, else JINGWU_TOKEN, else a 15-minute district_admin token for "cli:$USER" signed
-with JINGWU_AUTH_SECRET or the .data/auth-secret file `make run` writes.
+with JINGWU_AUTH_SECRET or the .data/auth-secret file `make run` writes. For your own tools (grpcurl):
+TOKEN=$(jingwu auth token --role officer --district 01).
 exit codes: 0 ok · 1 failed (not found, refused by a rule, not implemented) · 2 bad input (command line
 or INVALID_ARGUMENT) · 3 credential refused · 4 service not reachable"""
 
@@ -215,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     cmd.add_argument("--station", help="station id (default: whole district)")
     cmd.add_argument("--role", choices=sorted(labels.OFFICER_ROLES), help="role")
 
+    auth_token.add_parser(areas, district_type)
+
     demo = group("demo", "demo data")
     cmd = command(demo, "seed", _demo_seed, "load the synthetic demo district through the APIs (idempotent)")
     cmd.add_argument("--seed", type=positive_int, default=20261122, help="random seed (default 20261122)")
@@ -239,6 +242,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace, renderer: Renderer) -> int:
+    local_command: Callable[[argparse.Namespace], int] | None = getattr(args, "local_command", None)
+    if local_command is not None:  # needs no service and no credential (jingwu auth token)
+        return local_command(args)
     credential = resolve_credential(args.district, args.token)
     target = Target(args.district, args.rooms_addr, args.personnel_addr, credential)
     handler: Handler = args.handler

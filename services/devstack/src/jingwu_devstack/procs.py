@@ -184,6 +184,11 @@ def port_owner(port: int) -> str | None:
     return None
 
 
+def command_line(pid: int) -> str:
+    """The command line of ``pid`` (shortened to 100 characters), ``?`` if it cannot be read."""
+    return _cmdline(pid)
+
+
 def _cmdline(pid: int, limit: int = 100) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -267,6 +272,9 @@ class ProcessSpec:
             after 0.5 s".
         ready_timeout: seconds to wait for ``ready`` before giving up (the process is then stopped).
         stop_timeout: seconds between SIGTERM and SIGKILL when stopping.
+        precheck: called before a new process is started (not when a running one is reused); raises
+            DevstackError to refuse the start (e.g. ``stack.single_replica``: one replica per service and
+            district on a local FerretDB).
     """
 
     name: str
@@ -279,6 +287,7 @@ class ProcessSpec:
     ready: ReadyCheck | None = None
     ready_timeout: float = 60.0
     stop_timeout: float = 10.0
+    precheck: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -488,9 +497,9 @@ class Supervisor:
         ``state_dir``, is returned with ``reused=True`` after its readiness check passes.
 
         Raises:
-            DevstackError: a port is taken (naming the owner when found), the process exited while
-                starting, or it was not ready within ``spec.ready_timeout`` (the log tail is included;
-                the process is stopped).
+            DevstackError: ``spec.precheck`` refused, a port is taken (naming the owner when found), the
+                process exited while starting, or it was not ready within ``spec.ready_timeout`` (the log
+                tail is included; the process is stopped).
         """
         if not spec.name or not set(spec.name) <= _NAME_CHARS:
             raise ValueError(f"invalid process name {spec.name!r}: use lowercase letters, digits, -_.")
@@ -500,6 +509,8 @@ class Supervisor:
                 self._await_ready(spec, existing, popen=None)
                 self._say(existing, note=f"already running, pid {existing.pid}")
                 return existing
+            if spec.precheck is not None:
+                spec.precheck()
             for port in spec.ports:
                 if not port_is_free(port, spec.host):
                     owner = port_owner(port)

@@ -20,6 +20,7 @@ import socket
 import struct
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,7 +29,15 @@ from typing import TextIO
 from jingwu_devstack.errors import DevstackError
 from jingwu_devstack.fetch import ensure_ferretdb, ensure_kafka, require_java
 from jingwu_devstack.paths import display_path
-from jingwu_devstack.procs import ProcessSpec, ReadyCheck, Supervisor, all_ready, log_ready, tcp_ready
+from jingwu_devstack.procs import (
+    ProcessSpec,
+    ReadyCheck,
+    Supervisor,
+    all_ready,
+    command_line,
+    log_ready,
+    tcp_ready,
+)
 
 HOST = "127.0.0.1"
 DEFAULT_KAFKA_PORT = 9092
@@ -80,16 +89,38 @@ class Endpoints:
         return [f"JINGWU_KAFKA_BOOTSTRAP={self.kafka_bootstrap}", f"JINGWU_MONGO_URL={self.mongo_url}"]
 
 
-# FerretDB v1 (SQLite backend) applies an update as read-modify-write without isolation between
-# connections: concurrent updates of one document from two connections lose one (200 concurrent $inc
-# leave ~10). One connection per client serialises a process's own writes, which is all a service needs
-# (each service owns its documents). Production MongoDB has no such limit. See docs/adr/0003.
+# FerretDB v1 applies an update as read-modify-write without isolation between connections (SQLite and
+# PostgreSQL backends alike): concurrent updates of one document from two connections lose one (200
+# concurrent $inc leave ~11). One connection per client serialises a process's own writes, and one
+# process per service and district (single_replica; the service's own lock, jingwu_platform.store_guard)
+# keeps every document to one writer. Production MongoDB has no such limit. See docs/adr/0003.
 FERRETDB_CLIENT_OPTIONS = "maxPoolSize=1"
 
 
 def ferretdb_url(host: str, port: int) -> str:
     """The URL clients of the local FerretDB must use (with FERRETDB_CLIENT_OPTIONS)."""
     return f"mongodb://{host}:{port}/?{FERRETDB_CLIENT_OPTIONS}"
+
+
+def single_replica(mongo_url: str, service: str, district: str) -> Callable[[], None]:
+    """A ProcessSpec precheck: refuse to start a second replica of ``service`` for ``district`` against
+    the same local FerretDB, naming the running one. The service checks again itself at start (the lock
+    it takes is what really guards; this says it before anything is spawned)."""
+
+    def check() -> None:
+        from jingwu_platform import store_guard
+
+        store = store_guard.store_address(mongo_url)
+        running = store_guard.holder(store, service, district)
+        if running is not None:
+            raise DevstackError(
+                f"jingwu-{service} for district {district} is already running against the FerretDB at "
+                f"{store}: pid {running.pid} (since {running.since}; {command_line(running.pid)}). "
+                "FerretDB v1 loses concurrent updates made over different connections, so locally one "
+                f"replica per service and district runs (docs/adr/0003); stop pid {running.pid} first"
+            )
+
+    return check
 
 
 def endpoints(ports: Ports, host: str = HOST) -> Endpoints:
