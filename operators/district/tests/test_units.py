@@ -22,7 +22,15 @@ def test_committed_crd_is_generated_from_code() -> None:
 
 def test_policy_schema_follows_district_policy() -> None:
     schema = crd.policy_schema()
-    assert set(schema["properties"]) == {"urban_district", "rooms", "staffing", "work", "ratings"}
+    assert set(schema["properties"]) == {
+        "urban_district",
+        "rooms",
+        "staffing",
+        "work",
+        "ratings",
+        "preferences",
+        "assessment",
+    }
     hours = schema["properties"]["work"]["properties"]["golden_hours"]
     assert hours["items"]["items"]["pattern"] and hours["items"]["minItems"] == 2
 
@@ -87,9 +95,18 @@ def test_quota_covers_replicas_plus_surge() -> None:
 
 def test_network_policies_admit_only_same_namespace_and_city_ingress() -> None:
     policies = {p.metadata.name: p for p in render.network_policies(parse(spec()), OWNER) if p.metadata}
-    assert set(policies) == {"default-deny-ingress", "allow-same-namespace", "allow-city-ingress"}
+    assert set(policies) == {
+        "default-deny-ingress",
+        "allow-same-namespace",
+        "allow-city-ingress",
+        "allow-metrics-scrape",
+    }
     city = policies["allow-city-ingress"].to_dict()["spec"]["ingress"][0]["from"][0]
     assert city == {"namespaceSelector": {"matchLabels": {naming.CITY_INGRESS_LABEL: "true"}}}
+    # Prometheus' namespace reaches the metrics port and nothing else (docs/adr/0022).
+    (scrape,) = policies["allow-metrics-scrape"].to_dict()["spec"]["ingress"]
+    assert scrape["from"] == [{"namespaceSelector": {"matchLabels": {naming.METRICS_SCRAPER_LABEL: "true"}}}]
+    assert scrape["ports"] == [{"port": "metrics", "protocol": "TCP"}]
 
 
 def test_chart_output_is_owned_and_cluster_kinds_are_refused() -> None:

@@ -6,32 +6,26 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from jingwu_personnel.domain.assessment import (
-    Assessment,
-    AssessmentStandard,
-    ConductRecord,
-    ConductRule,
-    Grade,
-    Period,
-    PeriodKind,
+from jingwu_personnel.domain.assessment import Assessment, Grade, assess, grade_for, rank
+from jingwu_personnel.domain.conduct import ConductRecord, ConductRule, record_conduct
+from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole
+from jingwu_personnel.domain.periods import Period, PeriodKind
+from jingwu_personnel.domain.postings import Posting
+from jingwu_personnel.domain.ratings import (
     Rating,
     RatingSource,
-    assess,
     check_rater,
-    rank,
+    latest_per_rater,
     rating_summaries,
-    record_conduct,
     validate_rating,
 )
-from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole
-from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.worklogs import ReviewResult, VisitLog, VisitLogKind
 from jingwu_platform.calendar import DISTRICT_ZONE, DateRange
 from jingwu_platform.errors import RuleViolation, ValidationFailed
-from jingwu_platform.policy import DistrictPolicy, RatingWeights
+from jingwu_platform.policy import AssessmentStandard, DistrictPolicy, RatingWeights
 
 POLICY = DistrictPolicy()
-STANDARD = AssessmentStandard()
+STANDARD = POLICY.assessment
 AT = datetime(2026, 11, 2, tzinfo=UTC)
 OCTOBER = Period(PeriodKind.MONTHLY, 2026, 10)
 
@@ -40,8 +34,28 @@ def cop(oid: str, station: str = "st-1") -> Officer:
     return Officer(oid, oid, frozenset({OfficerRole.POLICE}), branch=Branch.STATION, station_id=station)
 
 
-def rating(source: RatingSource, score: float, officer: str = "o1", rater: str = "r") -> Rating:
-    return Rating(f"{officer}-{source}-{rater}", officer, OCTOBER, source, score, rater_id=rater)
+def rating(
+    source: RatingSource, score: float, officer: str = "o1", rater: str = "r", minute: int = 0
+) -> Rating:
+    if source is RatingSource.RESIDENT:
+        return Rating(
+            f"{officer}-{source}-{rater}-{minute}",
+            officer,
+            OCTOBER,
+            source,
+            score,
+            resident_reference=rater,
+            submit_time=AT.replace(minute=minute),
+        )
+    return Rating(
+        f"{officer}-{source}-{rater}-{minute}",
+        officer,
+        OCTOBER,
+        source,
+        score,
+        rater_id=rater,
+        submit_time=AT.replace(minute=minute),
+    )
 
 
 def test_period_dates_and_keys() -> None:
@@ -143,9 +157,9 @@ def test_platform_data_indicators_and_conduct_feed_the_total() -> None:
     assert scores == {"village_entries": 100 * 1 / required, "data_maintained": 50.0, "log_audit": 50.0}
     data = sum(scores.values()) / 3
     assert result.conduct_deduction == 10.0
-    expected = STANDARD.data_share * data + (1 - STANDARD.data_share) * 80 - 10
+    expected = STANDARD.data_share * data + STANDARD.ratings_share * 80 - 10
     assert result.total_score == pytest.approx(round(expected, 2))
-    assert result.grade is STANDARD.grade(result.total_score)
+    assert result.grade is grade_for(result.total_score, STANDARD)
 
 
 @pytest.mark.parametrize(
@@ -159,13 +173,49 @@ def test_platform_data_indicators_and_conduct_feed_the_total() -> None:
     ],
 )
 def test_grades(total: float, grade: Grade) -> None:
-    assert STANDARD.grade(total) is grade
+    assert grade_for(total, STANDARD) is grade
+
+
+def test_a_district_moving_the_split_towards_platform_data_changes_the_total() -> None:
+    # R-PER-11: the data/ratings split is the district's (DistrictPolicy.assessment), 0.5 / 0.5 by default.
+    posting = Posting("p", "o1", OfficerRole.VILLAGE_LIAISON_OFFICER, date(2026, 1, 1), village_id="v1")
+    logs = [visit(3, data=True), visit(13, data=True)]  # 2 of 2 days, data entered: every indicator 100
+
+    def total(standard: AssessmentStandard) -> float:
+        result = assess(
+            cop("o1"),
+            OCTOBER,
+            postings=[posting],
+            logs=logs,
+            ratings=[rating(RatingSource.LEADER, 60)],
+            conduct=[],
+            work=POLICY.work,
+            weights=POLICY.ratings,
+            standard=standard,
+            at=AT,
+        )
+        assert result is not None
+        return result.total_score
+
+    data_heavy = DistrictPolicy.from_json('{"assessment": {"data_share": 0.8, "ratings_share": 0.2}}')
+    assert total(STANDARD) == 80.0  # 0.5 × 100 + 0.5 × 60
+    assert total(data_heavy.assessment) == 92.0  # 0.8 × 100 + 0.2 × 60
+
+
+def test_a_resubmitted_rating_replaces_the_raters_score() -> None:
+    # R-PER-11: every submission is kept; each rater's latest counts once.
+    first = rating(RatingSource.PEER, 40, rater="p1", minute=1)
+    again = rating(RatingSource.PEER, 90, rater="p1", minute=5)
+    other = rating(RatingSource.PEER, 70, rater="p2", minute=2)
+    assert latest_per_rater([again, first, other]) == sorted([again, other], key=lambda r: r.rating_id)
+    (peer,) = rating_summaries([first, other, again], POLICY.ratings)
+    assert (peer.count, peer.average) == (2, 80)
 
 
 def test_conduct_defaults_its_deduction_per_rule() -> None:
     # R-PER-13: 0 means the default for the rule.
     record = record_conduct(
-        record_id="c",
+        unique_id="c",
         officer=cop("o1"),
         rule=ConductRule.LEAKED_PERSONAL_DATA,
         occur_date=date(2026, 10, 9),
@@ -174,14 +224,33 @@ def test_conduct_defaults_its_deduction_per_rule() -> None:
         score_deduction=0,
         evidence_reference="",
         today=date(2026, 11, 2),
-        standard=STANDARD,
+        deductions=STANDARD.conduct_deductions,
         at=AT,
         by="lead",
     )
-    assert record.score_deduction == STANDARD.conduct_deductions[ConductRule.LEAKED_PERSONAL_DATA]
+    assert record.score_deduction == STANDARD.conduct_deductions.leaked_personal_data == 20
+    assert record.record_id == "20261009-c"  # newest-first lists by the day it happened
+    stricter = DistrictPolicy.from_json(
+        '{"assessment": {"conduct_deductions": {"leaked_personal_data": 35}}}'
+    )
+    overridden = record_conduct(
+        unique_id="c",
+        officer=cop("o1"),
+        rule=ConductRule.LEAKED_PERSONAL_DATA,
+        occur_date=date(2026, 10, 9),
+        occur_date_invalid=False,
+        description="泄露居民信息",
+        score_deduction=0,
+        evidence_reference="",
+        today=date(2026, 11, 2),
+        deductions=stricter.assessment.conduct_deductions,
+        at=AT,
+        by="lead",
+    )
+    assert overridden.score_deduction == 35  # R-PER-13: the district's own default
     with pytest.raises(ValidationFailed) as exc:
         record_conduct(
-            record_id="c",
+            unique_id="c",
             officer=cop("o1"),
             rule=None,
             occur_date=date(2026, 12, 9),
@@ -190,7 +259,7 @@ def test_conduct_defaults_its_deduction_per_rule() -> None:
             score_deduction=-1,
             evidence_reference="",
             today=date(2026, 11, 2),
-            standard=STANDARD,
+            deductions=STANDARD.conduct_deductions,
             at=AT,
             by="lead",
         )

@@ -113,6 +113,7 @@ def test_update_changes_only_masked_fields_and_reports_them() -> None:
 
 def test_an_inactive_officer_cannot_be_updated() -> None:
     officer = register_officer(draft(), officer_id="o1", at=AT, by="a").deactivate(AT, "a")
+    assert officer is not None and officer.deactivate(AT, "a") is None  # once off the force, nothing changes
     with pytest.raises(RuleViolation) as exc:
         update_officer(officer, draft(), ("name",), at=AT, by="lead")
     assert exc.value.rule_id == "R-PER-1"

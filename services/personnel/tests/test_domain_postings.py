@@ -11,11 +11,11 @@ from jingwu_personnel.domain.postings import (
     PostingDraft,
     check_end_allowed,
     full_time_postings_moved,
-    plan_redivision,
     tenure,
     validate_posting,
     years_in_days,
 )
+from jingwu_personnel.domain.redivision import plan_redivision
 from jingwu_personnel.domain.territory import RoomStatus, RoomView, Setting, VillageView, ZoneView
 from jingwu_platform.errors import RuleViolation, ValidationFailed
 from jingwu_platform.policy import DistrictPolicy, WorkStandard

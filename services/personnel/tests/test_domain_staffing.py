@@ -6,18 +6,20 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole
-from jingwu_personnel.domain.postings import Posting
-from jingwu_personnel.domain.staffing import (
+from jingwu_personnel.domain.findings import (
     COMPLIANCE_KINDS,
     STRUCTURAL_KINDS,
     FindingKind,
     FindingStatus,
     Scope,
-    Snapshot,
-    compliance_conditions,
     raise_finding,
     reconcile,
+)
+from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole
+from jingwu_personnel.domain.postings import Posting
+from jingwu_personnel.domain.staffing import (
+    Snapshot,
+    compliance_conditions,
     room_conditions,
     station_conditions,
     structural_conditions,
@@ -33,7 +35,7 @@ from jingwu_personnel.domain.territory import (
     VillageView,
     ZoneView,
 )
-from jingwu_personnel.domain.villages import VillageAssignment
+from jingwu_personnel.domain.villages import Holder, VillageAssignment
 from jingwu_personnel.domain.worklogs import CommunityWeek, VillageMonth
 from jingwu_platform.calendar import month_of, week_of
 from jingwu_platform.policy import DistrictPolicy, StaffingStandard
@@ -176,20 +178,18 @@ VILLAGE = VillageView("v1", name="张庄村", township="符离镇", station_id="
 
 def test_villages_without_liaison_or_auxiliary_and_rotation_due() -> None:
     # R-PER-5 (blank village, no auxiliary), R-PER-7 (rotation due).
-    blank = VillageAssignment(village=VILLAGE)
+    blank = VillageAssignment.of(VILLAGE)
     kinds = [c.kind for c in village_conditions(snapshot([], villages=[blank]), POLICY, TODAY)]
     assert kinds == [FindingKind.BLANK_VILLAGE, FindingKind.VILLAGE_WITHOUT_AUXILIARY]
     staffed = replace(
         blank,
-        liaison_officer_id="c1",
-        auxiliary_id="a1",
-        auxiliary_since=date(2024, 11, 2),
-        auxiliary_rotation_due=TODAY,
+        liaison=Holder("c1", "p-c1"),
+        auxiliary=Holder("a1", "p-a1", since=date(2024, 11, 2), rotation_due=TODAY),
     )
     found = village_conditions(snapshot([], villages=[staffed]), POLICY, TODAY)
     assert [(c.kind, c.rule_id) for c in found] == [(FindingKind.AUXILIARY_ROTATION_DUE, "R-PER-7")]
     assert village_conditions(snapshot([], villages=[staffed]), POLICY, date(2026, 11, 1)) == []
-    natural = VillageAssignment(village=replace(VILLAGE, administrative=False))
+    natural = VillageAssignment.of(replace(VILLAGE, administrative=False))
     assert village_conditions(snapshot([], villages=[natural]), POLICY, TODAY) == []
 
 

@@ -6,27 +6,30 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from jingwu_personnel.domain.candidates import (
+    CandidateFacts,
+    CandidateReason,
+    rank_auxiliary_candidates,
+    rank_liaison_candidates,
+)
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole, OfficerStatus
 from jingwu_personnel.domain.territory import VillageView
 from jingwu_personnel.domain.villages import (
-    CandidateFacts,
-    CandidateReason,
-    PreferenceWeights,
+    Holder,
+    Slot,
     VillageAssignment,
     VillageProfile,
     check_assignable,
     check_liaison_officer,
     check_not_overstaying,
     check_resident_auxiliary,
-    rank_auxiliary_candidates,
-    rank_liaison_candidates,
     rotation_due,
 )
 from jingwu_platform.errors import RuleViolation
-from jingwu_platform.policy import DistrictPolicy, WorkStandard
+from jingwu_platform.policy import DistrictPolicy, PreferenceWeights, WorkStandard
 
 WORK = DistrictPolicy().work
-WEIGHTS = PreferenceWeights()
+WEIGHTS = DistrictPolicy().preferences
 ZHANGZHUANG = VillageView("v-zz", name="张庄村", township="符离镇", station_id="st-fl", zone_code="01050101")
 VILLAGES = {
     "v-zz": ZHANGZHUANG,
@@ -34,7 +37,7 @@ VILLAGES = {
     "v-li": VillageView("v-li", name="李庄村", township="符离镇"),
 }
 PROFILE = VillageProfile("v-zz", township="符离镇", neighbouring_townships=("朱仙庄镇", "北杨寨乡"))
-ASSIGNMENT = VillageAssignment(village=ZHANGZHUANG, profile=PROFILE)
+ASSIGNMENT = replace(VillageAssignment.of(ZHANGZHUANG), profile=PROFILE)
 
 
 def auxiliary(oid: str = "a1", **changes: object) -> Officer:
@@ -87,7 +90,7 @@ def test_an_auxiliary_comes_from_the_same_or_a_neighbouring_township(township: s
 
 
 def test_the_villages_township_must_be_known_to_check_origin() -> None:
-    unknown = VillageAssignment(village=replace(ZHANGZHUANG, township=""))
+    unknown = VillageAssignment.of(replace(ZHANGZHUANG, township=""))
     with pytest.raises(RuleViolation) as exc:
         check_resident_auxiliary(auxiliary(), unknown, VILLAGES)
     assert exc.value.subject == "villages/v-zz"
@@ -110,7 +113,7 @@ def test_only_administrative_villages_get_a_liaison_and_an_auxiliary() -> None:
     check_assignable(ASSIGNMENT)
     for view in (VILLAGES["n-zz-east"], replace(ZHANGZHUANG, urban_community=True)):
         with pytest.raises(RuleViolation) as exc:
-            check_assignable(VillageAssignment(village=view))
+            check_assignable(VillageAssignment.of(view))
         assert exc.value.rule_id == "R-PER-5"
 
 
@@ -119,7 +122,7 @@ def test_rotation_is_due_after_the_districts_period() -> None:
     assert rotation_due(date(2026, 1, 31), WorkStandard(auxiliary_rotation_months=1)) == date(2026, 2, 28)
     months = WORK.auxiliary_rotation_months
     assert rotation_due(date(2026, 3, 15), WORK) == date(2026 + months // 12, 3 + months % 12, 15)
-    due = replace(ASSIGNMENT, auxiliary_id="a1", auxiliary_rotation_due=date(2026, 11, 1))
+    due = replace(ASSIGNMENT, auxiliary=Holder("a1", "p-a1", rotation_due=date(2026, 11, 1)))
     with pytest.raises(RuleViolation) as exc:
         check_not_overstaying(due, "a1", date(2026, 11, 1))
     assert exc.value.rule_id == "R-PER-7"
@@ -135,7 +138,7 @@ def test_liaison_ranking_follows_the_r_per_6_preferences_and_explains_itself() -
     profile = replace(
         PROFILE, along_traffic_line=True, high_crime=True, security_complex=True, key_village=True
     )
-    assignment = VillageAssignment(village=ZHANGZHUANG, profile=profile, liaison_officer_id="current")
+    assignment = replace(ASSIGNMENT, profile=profile, liaison=Holder("current", "p-current"))
     candidates = [
         facts(police("home", home_village_id="n-zz-east")),  # lives in one of its natural villages
         facts(police("worked", former_workplace_village_ids=("v-zz",))),
@@ -181,7 +184,7 @@ def test_liaison_ranking_follows_the_r_per_6_preferences_and_explains_itself() -
 
 
 def test_branch_preferences_need_the_matching_village_trait() -> None:
-    plain = VillageAssignment(village=ZHANGZHUANG, profile=PROFILE)
+    plain = ASSIGNMENT
     ranked = rank_liaison_candidates(
         [facts(police("traffic", branch=Branch.TRAFFIC))], plain, VILLAGES, weights=WEIGHTS, limit=5
     )
@@ -191,7 +194,7 @@ def test_branch_preferences_need_the_matching_village_trait() -> None:
 def test_auxiliary_ranking_never_offers_his_own_village_or_a_far_township() -> None:
     # R-PER-7: own-village and far-township auxiliaries are never returned; same township first;
     # someone who served here within a rotation period after those who did not.
-    assignment = replace(ASSIGNMENT, auxiliary_id="current")
+    assignment = replace(ASSIGNMENT, auxiliary=Holder("current", "p-current"))
     today = date(2026, 11, 2)
     candidates = [
         facts(auxiliary("same")),
@@ -222,3 +225,39 @@ def test_auxiliary_ranking_never_offers_his_own_village_or_a_far_township() -> N
         )
         == 2
     )
+
+
+def test_a_district_weighing_branch_matches_higher_ranks_the_traffic_officer_first() -> None:
+    # R-PER-6 points are district policy (DistrictPolicy.preferences); by default home village (5)
+    # beats a traffic officer on a traffic line (3).
+    profile = replace(PROFILE, along_traffic_line=True)
+    assignment = replace(ASSIGNMENT, profile=profile)
+    candidates = [
+        facts(police("home", home_village_id="v-zz")),
+        facts(police("traffic", branch=Branch.TRAFFIC)),
+    ]
+
+    def order(weights: PreferenceWeights) -> list[str]:
+        ranked = rank_liaison_candidates(candidates, assignment, VILLAGES, weights=weights, limit=5)
+        return [c.officer.officer_id for c in ranked]
+
+    assert order(WEIGHTS) == ["home", "traffic"]
+    district = DistrictPolicy.from_json('{"preferences": {"branch_match": 6}}')
+    assert order(district.preferences) == ["traffic", "home"]
+
+
+def test_a_slot_is_taken_released_and_handed_over_under_the_posting_that_holds_it() -> None:
+    # R-PER-5: one holder per slot; an ended posting frees its slot, a moved one keeps its holder.
+    liaison = Holder("c1", "p-1", since=date(2026, 1, 1))
+    held = ASSIGNMENT.assigned(Slot.LIAISON, liaison)
+    assert held.liaison_officer_id == "c1" and held.auxiliary is None and not held.complete
+    assert held.released("p-other") is None  # a successor took it meanwhile: nothing to change
+    released = held.released("p-1")
+    assert released is not None and released.liaison is None
+    moved = held.handed_over("p-1", "p-2")
+    assert moved is not None and moved.liaison == replace(liaison, posting_id="p-2")
+    assert held.handed_over("p-9", "p-2") is None
+    assert held.rezoned(ZHANGZHUANG.zone_code) is None
+    rezoned = held.rezoned("01050102")
+    assert rezoned is not None and rezoned.village.zone_code == "01050102" and rezoned.liaison == liaison
+    assert Slot.of(OfficerRole.RESIDENT_AUXILIARY) is Slot.AUXILIARY and Slot.of(OfficerRole.POLICE) is None

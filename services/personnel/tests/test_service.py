@@ -5,235 +5,47 @@ registry publishes them) change staffing findings and postings, refusals carry f
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeAlias
 
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import events_pb2 as personnel_events
 from jingwu.personnel.v1 import personnel_pb2 as pb
-from jingwu.personnel.v1 import personnel_pb2_grpc
 from jingwu.population.v1 import events_pb2 as population_events
 from jingwu.population.v1 import population_pb2
 from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu.rooms.v1 import rooms_pb2
-from jingwu_personnel.domain.assessment import AssessmentStandard, ConductRule
 from jingwu_personnel.domain.villages import rotation_due
-from jingwu_personnel.entrypoints.main import build_runtime
 from jingwu_platform.auth import Role
-from jingwu_platform.calendar import DISTRICT_ZONE, local_date
-from jingwu_platform.events import Event, new_event
-from jingwu_platform.grpc_client import open_channel
-from jingwu_platform.kafka import EventConsumer
+from jingwu_platform.calendar import DISTRICT_ZONE
 from jingwu_platform.mongo import district_database_name
 from jingwu_platform.policy import DistrictPolicy
-from jingwu_platform.settings import ServiceSettings
-from jingwu_platform.testing import Record, produce_raw, read_topic, token_for, wait_until
+from jingwu_platform.testing import read_topic, wait_until
 from pymongo import AsyncMongoClient
 
-from conftest import started
+from .service_support import (
+    Personnel,
+    auxiliary_request,
+    district_today,
+    field_violations,
+    findings,
+    known,
+    local,
+    now_stamp,
+    police_request,
+    records_of,
+    refused,
+    register,
+    room_known,
+    room_opened,
+    rule_of,
+    typed,
+    village_registered,
+)
 
 pytestmark = pytest.mark.integration
-
-Stub: TypeAlias = "personnel_pb2_grpc.PersonnelServiceAsyncStub"
-
-
-@dataclass
-class Personnel:
-    port: int
-    consumer: EventConsumer
-    district: str
-    kafka: str
-    make_stub: Callable[..., Stub]
-
-    def stub(self, *roles: Role, subject: str = "lead-1") -> Stub:
-        return self.make_stub(*roles, subject=subject)
-
-    @property
-    def admin(self) -> Stub:
-        return self.stub(Role.DISTRICT_ADMIN, Role.SUPERVISOR)
-
-    async def publish(self, message: Message, key: str, domain: str = "rooms") -> Event:
-        """Publish an event exactly as the room registry (or population) would."""
-        event = new_event(message, key=key, district=self.district, service=domain)
-        await self.resend(event, domain)
-        return event
-
-    async def resend(self, event: Event, domain: str = "rooms") -> None:
-        topic = f"jingwu.{self.district}.{domain}.v1"
-        await produce_raw(self.kafka, topic, event.payload, event.key.encode(), event.headers())
-
-
-@pytest.fixture
-async def personnel(
-    settings_for: Callable[..., ServiceSettings],
-    district: str,
-    auth_secret: str,
-    kafka_bootstrap: str,
-    channels: list[grpc.aio.Channel],
-) -> AsyncIterator[Personnel]:
-    runtime, consumer = build_runtime(settings_for("personnel", district), DistrictPolicy())
-    async with started(runtime) as port:
-
-        def make_stub(*roles: Role, subject: str = "lead-1") -> Stub:
-            channels.append(
-                open_channel(f"127.0.0.1:{port}", token_for(auth_secret, district, *roles, subject=subject))
-            )
-            return personnel_pb2_grpc.PersonnelServiceStub(channels[-1])
-
-        yield Personnel(port, consumer, district, kafka_bootstrap, make_stub)
-
-
-def now_stamp(at: datetime | None = None) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(at or datetime.now(UTC))
-    return stamp
-
-
-async def refused(call: Awaitable[object]) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as exc:
-        await call
-    return exc.value
-
-
-def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.details()
-    status = rpc_status.from_call(error)
-    assert status is not None
-    details = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(details)
-    return {v.field: v.description for v in details.field_violations}
-
-
-def rule_of(error: grpc.aio.AioRpcError) -> str:
-    """The rule id a FAILED_PRECONDITION names (google.rpc.PreconditionFailure)."""
-    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, (error.code(), error.details())
-    status = rpc_status.from_call(error)
-    assert status is not None
-    failure = error_details_pb2.PreconditionFailure()
-    assert status.details[0].Unpack(failure)
-    return str(failure.violations[0].type)
-
-
-def police_request(name: str, **changes: object) -> pb.RegisterOfficerRequest:
-    request = pb.RegisterOfficerRequest(
-        name=name,
-        roles=[
-            pb.OFFICER_ROLE_POLICE,
-            pb.OFFICER_ROLE_COMMUNITY_OFFICER,
-            pb.OFFICER_ROLE_VILLAGE_LIAISON_OFFICER,
-        ],
-        branch=pb.BRANCH_STATION,
-        station_id="st-fuli",
-        badge_number="061234",
-        id_number="341302198803150417",
-        phone="13905571234",
-    )
-    for field, value in changes.items():
-        if isinstance(value, list):
-            del getattr(request, field)[:]
-            getattr(request, field).extend(value)
-        else:
-            setattr(request, field, value)
-    return request
-
-
-def auxiliary_request(name: str, **changes: object) -> pb.RegisterOfficerRequest:
-    values: dict[str, object] = {
-        "roles": [pb.OFFICER_ROLE_AUXILIARY, pb.OFFICER_ROLE_RESIDENT_AUXILIARY],
-        "branch": pb.BRANCH_UNSPECIFIED,
-        "badge_number": "",
-        "home_township": "符离镇",
-        "home_village_id": "v-elsewhere",
-    }
-    return police_request(name, **{**values, **changes})
-
-
-def local(day: date) -> common_pb2.LocalDate:
-    return common_pb2.LocalDate(year=day.year, month=day.month, day=day.day)
-
-
-def district_today() -> date:
-    return local_date(datetime.now(UTC))
-
-
-async def register(stub: Stub, request: pb.RegisterOfficerRequest) -> pb.Officer:
-    return (await stub.RegisterOfficer(request)).officer
-
-
-async def findings(stub: Stub, **filters: object) -> list[pb.StaffingFinding]:
-    reply = await stub.ListStaffingFindings(pb.ListStaffingFindingsRequest(**filters))  # type: ignore[arg-type]
-    return list(reply.staffing_findings)
-
-
-async def records_of(kafka: str, topic: str, until: Callable[[list[Record]], bool]) -> list[Record]:
-    return await read_topic(kafka, topic, until=until)
-
-
-def typed(records: list[Record], event_type: str) -> list[Record]:
-    return [r for r in records if r.headers.get("ce_type") == f"jingwu.personnel.v1.{event_type}"]
-
-
-def room_opened(district: str, room_id: str, kind: int, **changes: object) -> room_events.RoomOpened:
-    room = rooms_pb2.Room(
-        room_id=room_id,
-        name=f"{room_id}号警务室",
-        kind=kind,  # type: ignore[arg-type]
-        status=rooms_pb2.ROOM_STATUS_ACTIVE,
-        station_id="st-fuli",
-        zone_codes=[f"{district}050101"],
-        **changes,  # type: ignore[arg-type]
-    )
-    return room_events.RoomOpened(district_code=district, room=room, occur_time=now_stamp())
-
-
-def village_registered(
-    district: str, village_id: str, township: str = "符离镇"
-) -> room_events.VillageRegistered:
-    return room_events.VillageRegistered(
-        district_code=district,
-        village=rooms_pb2.Village(
-            village_id=village_id,
-            name=f"{village_id}村",
-            level=rooms_pb2.VILLAGE_LEVEL_ADMINISTRATIVE,
-            zone_code=f"{district}050101",
-            station_id="st-fuli",
-            township=township,
-        ),
-        occur_time=now_stamp(),
-    )
-
-
-async def known(personnel: Personnel, probe: Callable[[], Awaitable[object]], what: str) -> None:
-    """Wait until the service's read model has caught up with an event (NOT_FOUND until then)."""
-
-    async def ready() -> bool:
-        try:
-            await probe()
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return False
-            raise
-        return True
-
-    await wait_until(ready, what=what)
-
-
-async def room_known(personnel: Personnel, room_id: str) -> None:
-    """A new room without staff has findings (R-PER-2): they show the room's event was processed."""
-
-    async def listed() -> bool:
-        return bool(await findings(personnel.admin, room_id=room_id))
-
-    await wait_until(listed, what=f"room {room_id} known")
 
 
 # --- officers (R-PER-1, R-POP-6) -------------------------------------------------------------------
@@ -795,12 +607,12 @@ async def test_assessment_is_computed_ranked_published_and_then_final(personnel:
     last_month = (district_today().replace(day=1) - timedelta(days=1)).replace(day=1)
     period = pb.AssessmentPeriod(kind=pb.PERIOD_KIND_MONTHLY, year=last_month.year, index=last_month.month)
     for officer, score in ((good, 95.0), (weak, 70.0)):
-        await admin.SubmitRating(
+        await personnel.leader.SubmitRating(
             pb.SubmitRatingRequest(
                 officer_id=officer.officer_id, period=period, source=pb.RATING_SOURCE_LEADER, score=score
             )
         )
-    await admin.RecordConduct(
+    await personnel.leader.RecordConduct(
         pb.RecordConductRequest(
             officer_id=weak.officer_id,
             rule=pb.CONDUCT_RULE_FOUR_NOS,
@@ -810,10 +622,10 @@ async def test_assessment_is_computed_ranked_published_and_then_final(personnel:
     )
     computed = await admin.ComputeAssessments(pb.ComputeAssessmentsRequest(period=period))
     totals = {a.officer_id: (a.total_score, a.district_rank) for a in computed.assessments}
-    deduction = AssessmentStandard().conduct_deductions[ConductRule.FOUR_NOS]
+    deduction = DistrictPolicy().assessment.conduct_deductions.four_nos  # R-PER-13
     assert totals == {good.officer_id: (95.0, 1), weak.officer_id: (70.0 - deduction, 2)}
 
-    published = await admin.PublishAssessments(pb.PublishAssessmentsRequest(period=period))
+    published = await personnel.leader.PublishAssessments(pb.PublishAssessmentsRequest(period=period))
     assert published.published_count == 2
     ranking = await admin.ListRankings(pb.ListRankingsRequest(period=period, station_id="st-fuli"))
     assert [(e.rank, e.officer_id) for e in ranking.entries] == [(1, good.officer_id), (2, weak.officer_id)]
@@ -916,7 +728,7 @@ async def test_leaders_audit_logs_and_record_conduct(personnel: Personnel) -> No
     assert (await refused(officer.ReviewVisitLog(review))).code() == grpc.StatusCode.PERMISSION_DENIED
     own = personnel.stub(Role.SUPERVISOR, subject=cop.officer_id)
     assert rule_of(await refused(own.ReviewVisitLog(review))) == "R-PER-11"  # nobody audits his own log
-    reviewed = await admin.ReviewVisitLog(review)
+    reviewed = await personnel.leader.ReviewVisitLog(review)
     assert reviewed.visit_log.review_result == pb.LOG_REVIEW_RESULT_APPROVED
     approved = await admin.ListVisitLogs(
         pb.ListVisitLogsRequest(officer_id=cop.officer_id, review_result=pb.LOG_REVIEW_RESULT_APPROVED)
@@ -924,7 +736,7 @@ async def test_leaders_audit_logs_and_record_conduct(personnel: Personnel) -> No
     assert [log.log_id for log in approved.visit_logs] == [log_id]
 
     today = district_today()
-    recorded = await admin.RecordConduct(
+    recorded = await personnel.leader.RecordConduct(
         pb.RecordConductRequest(
             officer_id=cop.officer_id,
             rule=pb.CONDUCT_RULE_OTHER,

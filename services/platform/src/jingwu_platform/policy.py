@@ -2,7 +2,8 @@
 
 A district overrides any of them in its ``District`` resource (the operator renders them into the
 district's ConfigMap as ``JINGWU_POLICY_JSON``); services read them once at start. Rule ids cite
-shared/domain.md. Where a seed sets a rule but no number (rotation period, rating weights), the default
+shared/domain.md. Where a seed sets a rule but no number (rotation period, rating weights, the R-PER-6
+preference points, the assessment's data/ratings split and grade bands, conduct deductions), the default
 is this project's choice and says so.
 """
 
@@ -104,6 +105,63 @@ class RatingWeights(BaseModel):
         return self
 
 
+class PreferenceWeights(BaseModel):
+    """R-PER-6 / R-PER-7: points per reason when candidates for a village are ranked. R-PER-6 lists the
+    preferences (home village, former workplace, a branch matching the village) in an order but gives no
+    numbers, R-PER-7 gives none either: every number here is this project's choice. Personal ties score
+    above the branch-to-village matches, and a little comes off per village a candidate already serves in
+    the role, so the load spreads."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home_village: float = Field(default=5.0, ge=0)
+    former_workplace: float = Field(default=4.0, ge=0)
+    branch_match: float = Field(default=3.0, ge=0)  # traffic line, high crime, security complex, key village
+    same_township: float = Field(default=2.0, ge=0)  # R-PER-7 auxiliaries
+    neighbouring_township: float = Field(default=1.0, ge=0)
+    not_recently_served: float = Field(default=1.0, ge=0)  # R-PER-7 rotation
+    per_current_village: float = Field(default=0.5, ge=0)  # taken off per village already served
+
+
+class ConductDeductions(BaseModel):
+    """R-PER-13: points a violation takes off the period's assessment when its record names none. The
+    seed says violations "feed assessment" and sets no numbers: these are this project's choice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    four_nos: float = Field(default=10.0, ge=0, le=100)  # officers' "four nos"
+    leaked_secrets: float = Field(default=20.0, ge=0, le=100)  # auxiliaries
+    leaked_personal_data: float = Field(default=20.0, ge=0, le=100)  # auxiliaries, R-POP-6
+    other: float = Field(default=5.0, ge=0, le=100)
+
+
+class AssessmentStandard(BaseModel):
+    """R-PER-11: how an assessment's total is made and graded. The seeds name the inputs (platform data,
+    and self / peer / leader / resident ratings with configurable weights, see ``RatingWeights``) but
+    neither the split between data and ratings nor grade bands: every number here is this project's
+    choice (an even split; the usual 90 / 75 / 60 bands of 优秀 / 称职 / 基本称职)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_share: float = Field(default=0.5, ge=0, le=1)  # platform data (compliance indicators)
+    ratings_share: float = Field(default=0.5, ge=0, le=1)  # the four kinds of ratings
+    excellent_from: float = Field(default=90.0, ge=0, le=100)
+    competent_from: float = Field(default=75.0, ge=0, le=100)
+    basically_competent_from: float = Field(default=60.0, ge=0, le=100)
+    conduct_deductions: ConductDeductions = Field(default_factory=ConductDeductions)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AssessmentStandard:
+        total = self.data_share + self.ratings_share
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"data_share and ratings_share must sum to 1, they sum to {total:g}")
+        if not self.basically_competent_from <= self.competent_from <= self.excellent_from:
+            raise ValueError(
+                "grade bands must rise: basically_competent_from <= competent_from <= excellent_from"
+            )
+        return self
+
+
 class DistrictPolicy(BaseModel):
     """All policy values of one district."""
 
@@ -115,6 +173,8 @@ class DistrictPolicy(BaseModel):
     staffing: StaffingStandard = Field(default_factory=StaffingStandard)
     work: WorkStandard = Field(default_factory=WorkStandard)
     ratings: RatingWeights = Field(default_factory=RatingWeights)
+    preferences: PreferenceWeights = Field(default_factory=PreferenceWeights)
+    assessment: AssessmentStandard = Field(default_factory=AssessmentStandard)
 
     @classmethod
     def from_json(cls, text: str) -> DistrictPolicy:

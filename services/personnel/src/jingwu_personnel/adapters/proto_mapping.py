@@ -1,5 +1,6 @@
-"""Translation between the personnel domain and the jingwu.personnel.v1 / jingwu.rooms.v1 contracts.
-Pure functions. Domain enum members are named like the proto values without their prefix."""
+"""Translation between the personnel domain and its contract, jingwu.personnel.v1, written by hand (it is
+the public contract). Pure functions. Domain enum members are named like the proto values without their
+prefix. (The room registry's events are read in adapters/registry_mapping.py.)"""
 
 from __future__ import annotations
 
@@ -10,26 +11,20 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as pb
-from jingwu.rooms.v1 import rooms_pb2
 from jingwu_platform.calendar import DateRange
 from jingwu_platform.proto_values import EnumMap, local_date_to_proto, timestamp
 
-from jingwu_personnel.domain.assessment import (
-    Assessment,
-    AssessmentStatus,
-    ConductRecord,
-    ConductRule,
-    Grade,
-    Period,
-    PeriodKind,
-    Rating,
-    RatingSource,
-)
+from jingwu_personnel.domain.assessment import Assessment, AssessmentStatus, Grade
+from jingwu_personnel.domain.audit import Audit
+from jingwu_personnel.domain.candidates import Candidate, CandidateReason
+from jingwu_personnel.domain.conduct import ConductRecord, ConductRule
+from jingwu_personnel.domain.findings import Finding, FindingKind, FindingStatus
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerDraft, OfficerRole, OfficerStatus
+from jingwu_personnel.domain.periods import Period, PeriodKind
 from jingwu_personnel.domain.postings import Posting, PostingDraft, Tenure
-from jingwu_personnel.domain.staffing import Finding, FindingKind, FindingStatus
-from jingwu_personnel.domain.territory import RoomKind, RoomStatus, Setting, StationKind
-from jingwu_personnel.domain.villages import Candidate, CandidateReason, VillageAssignment, VillageProfile
+from jingwu_personnel.domain.ratings import Rating, RatingSource
+from jingwu_personnel.domain.territory import Setting
+from jingwu_personnel.domain.villages import VillageAssignment, VillageProfile
 from jingwu_personnel.domain.worklogs import (
     LogDraft,
     ReviewResult,
@@ -58,9 +53,6 @@ RATING_SOURCE = EnumMap(RatingSource, pb.RatingSource, "RATING_SOURCE")
 PERIOD_KIND = EnumMap(PeriodKind, pb.PeriodKind, "PERIOD_KIND")
 ASSESSMENT_STATUS = EnumMap(AssessmentStatus, pb.AssessmentStatus, "ASSESSMENT_STATUS")
 GRADE = EnumMap(Grade, pb.AssessmentGrade, "ASSESSMENT_GRADE")
-ROOM_KIND = EnumMap(RoomKind, rooms_pb2.RoomKind, "ROOM_KIND")
-ROOM_STATUS = EnumMap(RoomStatus, rooms_pb2.RoomStatus, "ROOM_STATUS")
-STATION_KIND = EnumMap(StationKind, rooms_pb2.StationKind, "STATION_KIND")
 
 
 # --- scalars ----------------------------------------------------------------------------------------
@@ -92,14 +84,12 @@ def date_range(period: DateRange | None) -> common_pb2.DateRange | None:
     return common_pb2.DateRange(start=local_date_to_proto(period.start), end=local_date_to_proto(period.end))
 
 
-def audit(
-    created_by: str, created_at: datetime | None, updated_by: str, updated_at: datetime | None
-) -> common_pb2.AuditInfo:
+def audit_to_proto(audit: Audit) -> common_pb2.AuditInfo:
     return common_pb2.AuditInfo(
-        created_by=created_by,
-        create_time=timestamp(created_at),
-        updated_by=updated_by,
-        update_time=timestamp(updated_at),
+        created_by=audit.created_by,
+        create_time=timestamp(audit.created_at),
+        updated_by=audit.updated_by,
+        update_time=timestamp(audit.updated_at),
     )
 
 
@@ -142,7 +132,7 @@ def officer_to_proto(officer: Officer, current_postings: Iterable[Posting] = ())
         status=OFFICER_STATUS.to_proto(officer.status),
         current_postings=[posting_to_proto(p) for p in current_postings],
         join_date=local_date_to_proto(officer.join_date),
-        audit=audit(officer.created_by, officer.created_at, officer.updated_by, officer.updated_at),
+        audit=audit_to_proto(officer.audit),
     )
 
 
@@ -186,7 +176,7 @@ def posting_to_proto(posting: Posting) -> pb.Posting:
         end_reason=posting.end_reason,
         approval_reference=posting.approval_reference,
         successor_officer_id=posting.successor_officer_id,
-        audit=audit(posting.created_by, posting.created_at, posting.updated_by, posting.updated_at),
+        audit=audit_to_proto(posting.audit),
     )
 
 
@@ -303,7 +293,7 @@ def log_to_proto(log: VisitLog) -> pb.VisitLog:
         review_result=REVIEW.to_proto(log.review_result),
         reviewed_by=log.reviewed_by,
         review_note=log.review_note,
-        audit=audit(log.created_by, log.created_at, log.updated_by, log.updated_at),
+        audit=audit_to_proto(log.audit),
     )
 
 
@@ -370,7 +360,7 @@ def conduct_to_proto(record: ConductRecord) -> pb.ConductRecord:
         description=record.description,
         score_deduction=record.score_deduction,
         evidence_reference=record.evidence_reference,
-        audit=audit(record.created_by, record.created_at, record.created_by, record.created_at),
+        audit=audit_to_proto(record.audit),
     )
 
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import date
 
 from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.auth import Caller, Role
-from jingwu_platform.errors import NotFound, RuleViolation, Validator
+from jingwu_platform.errors import NotFound, Validator
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.usecase import UseCaseKit
 
 from jingwu_personnel.adapters.proto_mapping import event_officer
-from jingwu_personnel.application.base import MANAGERS, Deps, require_role
-from jingwu_personnel.application.postings import PostingService
-from jingwu_personnel.application.staffing import StaffingService
+from jingwu_personnel.application.changes import Decision, change
+from jingwu_personnel.application.ports import (
+    OfficerQuery,
+    OfficerRepository,
+    PostingQuery,
+    PostingRepository,
+    StaffingChecks,
+    UnmaskedReadRepository,
+    VillageRepository,
+)
+from jingwu_personnel.application.posting_ledger import Ending, PostingLedger
+from jingwu_personnel.domain.findings import STATION_KINDS
 from jingwu_personnel.domain.officers import (
     Branch,
     Officer,
@@ -23,86 +32,90 @@ from jingwu_personnel.domain.officers import (
     OfficerStatus,
     masked,
     register_officer,
-    unmasked_fields,
+    unmasked_read,
     update_officer,
 )
 from jingwu_personnel.domain.postings import Posting
-from jingwu_personnel.domain.staffing import STATION_KINDS
 
 
-class OfficerService:
-    def __init__(self, deps: Deps, postings: PostingService, staffing: StaffingService) -> None:
-        self._d = deps
+class OfficerApplication:
+    def __init__(
+        self,
+        kit: UseCaseKit,
+        *,
+        officers: OfficerRepository,
+        unmasked_reads: UnmaskedReadRepository,
+        postings: PostingRepository,
+        villages: VillageRepository,
+        staffing: StaffingChecks,
+    ) -> None:
+        self._kit = kit
+        self._officers = officers
+        self._unmasked_reads = unmasked_reads
         self._postings = postings
         self._staffing = staffing
-
-    async def register(self, draft: OfficerDraft, *, caller: Caller, request_id: str) -> Officer:
-        require_role(caller, MANAGERS, "registering an officer")
-        d = self._d
-        officer_id = d.stable_id("officer", request_id) if request_id else str(uuid.uuid4())
-        officer = register_officer(draft, officer_id=officer_id, at=d.now(), by=caller.subject)
-        event = d.event(
-            events_pb2.OfficerRegistered(
-                district_code=d.district, officer=event_officer(officer), occur_time=d.occur_time()
-            ),
-            key=officer_id,
-        )
-        if not await d.store.add_officer(officer, [event]):
-            return await self._get(officer_id)  # the same request again
-        d.relay.notify()
-        # A new person changes station headcounts and shares only (R-PER-4); postings come later.
-        await self._staffing.evaluate_structural("OfficerRegistered", STATION_KINDS)
-        return officer
+        self._ledger = PostingLedger(kit, postings, villages)
 
     async def _get(self, officer_id: str) -> Officer:
-        officer = await self._d.store.get_officer(officer_id)
+        officer = await self._officers.get(officer_id)
         if officer is None:
             raise NotFound("officer", officer_id)
+        return officer
+
+    async def register(self, draft: OfficerDraft, *, caller: Caller, request_id: str) -> Officer:
+        """R-PER-1. Repeating a request_id returns the officer it registered and publishes nothing."""
+        kit = self._kit
+        officer = register_officer(
+            draft, officer_id=kit.ids.for_request("officer", request_id), at=kit.now(), by=caller.subject
+        )
+        event = kit.events(
+            events_pb2.OfficerRegistered(
+                district_code=kit.district, officer=event_officer(officer), occur_time=kit.events.occur_time()
+            ),
+            key=officer.officer_id,
+        )
+        if not await self._officers.add(officer, [event]):
+            return await self._get(officer.officer_id)  # the same request again
+        # A new person changes station headcounts and shares only (R-PER-4); postings come later.
+        await self._staffing.evaluate_structural("OfficerRegistered", STATION_KINDS)
         return officer
 
     async def get(self, officer_id: str, *, caller: Caller, method: str) -> tuple[Officer, list[Posting]]:
         officer = await self._get(officer_id)
         shown = await self.present([officer], caller=caller, method=method)
-        return shown[0], await self._d.store.open_postings(officer_id=officer_id)
+        current = await self._postings.select(PostingQuery(officer_id=officer_id, current_only=True))
+        return shown[0], current
 
     async def present(self, officers: Sequence[Officer], *, caller: Caller, method: str) -> list[Officer]:
         """R-POP-6: identity and phone numbers masked unless the caller may read them, and every
-        unmasked read audited (an event on the personnel topic, never carrying the numbers)."""
+        unmasked read audited (a record and an event on the personnel topic, never carrying the numbers),
+        written before the data leaves: no unaudited read."""
         if not caller.has(Role.PII_READER):
             return [masked(o) for o in officers]
-        revealed = sorted({f for o in officers for f in unmasked_fields(o)})
-        if revealed:
-            d = self._d
-            read_id = str(uuid.uuid4())
-            officer_ids = [o.officer_id for o in officers if unmasked_fields(o)]
-            roles = sorted(r.value for r in caller.roles)
-            event = d.event(
+        kit = self._kit
+        read = unmasked_read(
+            officers,
+            read_id=kit.ids.new(),
+            reader_id=caller.subject,
+            reader_roles=[r.value for r in caller.roles],
+            method=method,
+            at=kit.now(),
+        )
+        if read is not None:
+            event = kit.events(
                 events_pb2.OfficerDataReadUnmasked(
-                    district_code=d.district,
-                    read_id=read_id,
-                    reader_id=caller.subject,
-                    reader_roles=roles,
-                    method=method,
-                    officer_ids=officer_ids,
-                    fields=revealed,
-                    occur_time=d.occur_time(),
+                    district_code=kit.district,
+                    read_id=read.read_id,
+                    reader_id=read.reader_id,
+                    reader_roles=list(read.reader_roles),
+                    method=read.method,
+                    officer_ids=list(read.officer_ids),
+                    fields=list(read.fields),
+                    occur_time=kit.events.occur_time(),
                 ),
                 key=caller.subject,
             )
-            # The audit record is written before the data leaves: no unaudited read.
-            await d.store.add_unmasked_read(
-                read_id,
-                {
-                    "reader_id": caller.subject,
-                    "reader_roles": roles,
-                    "method": method,
-                    "officer_ids": officer_ids,
-                    "fields": revealed,
-                    "read_time": d.now(),
-                },
-                [event],
-            )
-            d.relay.notify()
+            await self._unmasked_reads.insert(read, [event])
         return list(officers)
 
     async def list_officers(
@@ -119,19 +132,23 @@ class OfficerService:
         caller: Caller,
         method: str,
     ) -> tuple[list[Officer], str]:
-        officer_ids: list[str] | None = None
+        officer_ids: frozenset[str] | None = None
         if room_id or village_id:
-            postings = await self._d.store.open_postings(room_id=room_id, village_id=village_id)
-            officer_ids = sorted({p.officer_id for p in postings})
+            postings = await self._postings.select(
+                PostingQuery(room_id=room_id, village_id=village_id, current_only=True)
+            )
+            officer_ids = frozenset(p.officer_id for p in postings)
         limit = page_limit(page_size)
-        officers = await self._d.store.list_officers(
-            station_id=station_id,
-            role=role.value if role else "",
-            branch=branch.value if branch else "",
-            status=status.value if status else "",
-            officer_ids=officer_ids,
-            after_id=page_token,
-            limit=limit,
+        officers = await self._officers.select(
+            OfficerQuery(
+                station_id=station_id,
+                role=role,
+                branch=branch,
+                status=status,
+                officer_ids=officer_ids,
+                after_id=page_token,
+                limit=limit,
+            )
         )
         token = next_page_token(officers, limit, key=lambda o: o.officer_id)
         return await self.present(officers, caller=caller, method=method), token
@@ -139,67 +156,65 @@ class OfficerService:
     async def update(
         self, officer_id: str, draft: OfficerDraft, paths: Sequence[str], *, caller: Caller
     ) -> Officer:
-        require_role(caller, MANAGERS, "updating an officer")
-        d = self._d
-        for _ in range(3):  # optimistic: another update in between makes us re-read and re-apply
-            current = await self._get(officer_id)
-            updated, changed = update_officer(current, draft, tuple(paths), at=d.now(), by=caller.subject)
+        """R-PER-1: the masked fields change (validated like a registration); an update that changes
+        nothing publishes nothing."""
+        kit = self._kit
+
+        def decide(current: Officer) -> Decision[Officer]:
+            updated, changed = update_officer(current, draft, tuple(paths), at=kit.now(), by=caller.subject)
             if not changed:
-                return current
-            event = d.event(
-                events_pb2.OfficerUpdated(
-                    district_code=d.district,
-                    officer=event_officer(updated),
-                    changed_fields=list(changed),
-                    occur_time=d.occur_time(),
-                ),
-                key=officer_id,
+                return None
+            message = events_pb2.OfficerUpdated(
+                district_code=kit.district,
+                officer=event_officer(updated),
+                changed_fields=list(changed),
+                occur_time=kit.events.occur_time(),
             )
-            if await d.store.replace_officer(updated, current, [event]):
-                d.relay.notify()
-                await self._staffing.evaluate_structural("OfficerUpdated")
-                return updated
-        raise RuleViolation("R-PER-1", f"officers/{officer_id}", "the officer changed concurrently; retry")
+            return updated, [kit.events(message, key=officer_id)]
+
+        outcome = await change(self._officers, officer_id, decide, what=f"officer {officer_id}")
+        if outcome is None:
+            raise NotFound("officer", officer_id)
+        if outcome.changed:
+            await self._staffing.evaluate_structural("OfficerUpdated")
+        return outcome.aggregate
 
     async def deactivate(
         self, officer_id: str, *, effective: date | None, effective_invalid: bool, reason: str, caller: Caller
     ) -> tuple[Officer, list[Posting]]:
-        """Off the force: every open posting ends; villages he served become blank (R-PER-5 finding)."""
-        require_role(caller, MANAGERS, "deactivating an officer")
-        d = self._d
+        """Off the force: every open posting ends; villages he served become blank (an R-PER-5 finding).
+        Deactivating an inactive officer changes nothing."""
+        kit = self._kit
         v = Validator()
         v.check(not effective_invalid, "effective_date", "must be a valid calendar date")
         v.check(bool(reason.strip()), "reason", "is required")
         if effective is not None:
-            v.check(effective <= d.today(), "effective_date", "cannot be in the future")
+            v.check(effective <= kit.today(), "effective_date", "cannot be in the future")
         v.raise_if_any()
         officer = await self._get(officer_id)
         if not officer.active:
             return officer, []
-        day = effective or d.today()
+        ending = Ending(effective or kit.today(), f"deactivated: {reason}", caller.subject)
         ended = []
-        for posting in await d.store.open_postings(officer_id=officer_id):
-            done = await self._postings.close(
-                posting, max(day, posting.start_date), f"deactivated: {reason}", caller
-            )
+        for posting in await self._postings.select(PostingQuery(officer_id=officer_id, current_only=True)):
+            done = await self._ledger.end(posting.posting_id, ending)
             if done is not None:
                 ended.append(done)
-        event = d.event(
-            events_pb2.OfficerDeactivated(
-                district_code=d.district,
+
+        def decide(current: Officer) -> Decision[Officer]:
+            inactive = current.deactivate(kit.now(), caller.subject)
+            if inactive is None:
+                return None
+            message = events_pb2.OfficerDeactivated(
+                district_code=kit.district,
                 officer_id=officer_id,
                 ended_posting_ids=[p.posting_id for p in ended],
                 reason=reason,
-                occur_time=d.occur_time(),
-            ),
-            key=officer_id,
-        )
-        inactive = officer.deactivate(d.now(), caller.subject)
-        while not await d.store.replace_officer(inactive, officer, [event]):
-            officer = await self._get(officer_id)  # a profile update came in between: apply to it
-            if not officer.active:
-                break
-            inactive = officer.deactivate(d.now(), caller.subject)
-        d.relay.notify()
+                occur_time=kit.events.occur_time(),
+            )
+            return inactive, [kit.events(message, key=officer_id)]
+
+        outcome = await change(self._officers, officer_id, decide, what=f"officer {officer_id}")
+        assert outcome is not None
         await self._staffing.evaluate_structural("OfficerDeactivated")
-        return inactive, ended
+        return outcome.aggregate, ended

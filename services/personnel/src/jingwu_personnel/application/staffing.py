@@ -1,21 +1,38 @@
-"""Staffing findings: evaluate the rules (domain.staffing), raise and resolve findings with their events."""
+"""Staffing findings: evaluate the rules (domain/staffing.py), raise and resolve findings with their events
+(domain/findings.py), and answer queries about them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from google.protobuf.message import Message
 from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.calendar import DateRange, month_of, week_of
 from jingwu_platform.errors import NotFound
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.usecase import Ids, Outgoing, UseCaseKit
 
-from jingwu_personnel.adapters.proto_mapping import FINDING_KIND, finding_to_proto
-from jingwu_personnel.application.base import Deps, time_id
-from jingwu_personnel.domain.staffing import (
+from jingwu_personnel.adapters.proto_mapping import finding_to_proto
+from jingwu_personnel.application.changes import Decision, change
+from jingwu_personnel.application.ports import (
+    FindingQuery,
+    FindingRepository,
+    LogQuery,
+    OfficerQuery,
+    OfficerRepository,
+    PostingQuery,
+    PostingRepository,
+    RoomViewRepository,
+    StationViewRepository,
+    VillageQuery,
+    VillageRepository,
+    VisitLogRepository,
+    ZoneViewRepository,
+)
+from jingwu_personnel.domain.findings import (
     COMPLIANCE_KINDS,
     ROOM_KINDS,
     STATION_KINDS,
@@ -27,42 +44,62 @@ from jingwu_personnel.domain.staffing import (
     FindingKind,
     FindingStatus,
     Scope,
-    Snapshot,
-    compliance_conditions,
     raise_finding,
     reconcile,
-    structural_conditions,
 )
+from jingwu_personnel.domain.staffing import Snapshot, compliance_conditions, structural_conditions
 from jingwu_personnel.domain.worklogs import community_weeks, village_months
 
 log = logging.getLogger(__name__)
 
 
-class StaffingService:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+class StaffingApplication:
+    def __init__(
+        self,
+        kit: UseCaseKit,
+        *,
+        findings: FindingRepository,
+        officers: OfficerRepository,
+        postings: PostingRepository,
+        villages: VillageRepository,
+        logs: VisitLogRepository,
+        rooms: RoomViewRepository,
+        zones: ZoneViewRepository,
+        stations: StationViewRepository,
+    ) -> None:
+        self._kit = kit
+        self._findings = findings
+        self._officers = officers
+        self._postings = postings
+        self._villages = villages
+        self._logs = logs
+        self._rooms = rooms
+        self._zones = zones
+        self._stations = stations
         self._structural = asyncio.Lock()
         self._requested = 0  # structural evaluations asked for
         self._started = 0  # of those, the ones covered by the run in progress or done
         self._pending_kinds: frozenset[FindingKind] = frozenset()  # kinds asked for, not yet judged
 
+    # --- evaluation ---------------------------------------------------------------------------------
+
     async def snapshot(self, kinds: frozenset[FindingKind] = STRUCTURAL_KINDS) -> Snapshot:
         """The parts of the district the rules of ``kinds`` look at (villages alone need no officers)."""
-        store = self._d.store
         staff = bool(kinds - VILLAGE_KINDS)
         postings = bool(kinds & (ROOM_KINDS | ZONE_KINDS))
+        officers = await self._officers.select(OfficerQuery()) if staff else []
         return Snapshot(
-            officers=await store.officers_by_id() if staff else {},
-            open_postings=await store.open_postings() if postings else [],
-            rooms=await store.room_views() if kinds & ROOM_KINDS else {},
-            zones=await store.zone_views() if kinds & ZONE_KINDS else {},
-            stations=await store.station_views() if kinds & STATION_KINDS else {},
-            villages=await store.assignments() if kinds & VILLAGE_KINDS else [],
+            officers={o.officer_id: o for o in officers},
+            open_postings=await self._postings.select(PostingQuery(current_only=True)) if postings else [],
+            rooms={r.room_id: r for r in await self._rooms.every()} if kinds & ROOM_KINDS else {},
+            zones={z.zone_code: z for z in await self._zones.every()} if kinds & ZONE_KINDS else {},
+            stations={s.station_id: s for s in await self._stations.every()} if kinds & STATION_KINDS else {},
+            villages=await self._villages.select(VillageQuery()) if kinds & VILLAGE_KINDS else [],
         )
 
     async def evaluate_structural(self, cause: str, kinds: frozenset[FindingKind] = STRUCTURAL_KINDS) -> None:
         """R-PER-2..5, R-PER-7 from the current state; run after every change and room event, for the
-        kinds the change bears on.
+        kinds the change bears on (``StaffingChecks``).
 
         Requests that arrive while an evaluation runs share the next one: it starts after their changes
         were written, so it sees them, and it judges the union of the kinds they asked for; a burst of
@@ -83,18 +120,22 @@ class StaffingService:
         self, cause: str, *, station_id: str, kinds: frozenset[FindingKind] = STRUCTURAL_KINDS
     ) -> tuple[list[Finding], list[Finding]]:
         snapshot = await self.snapshot(kinds)
-        conditions = structural_conditions(snapshot, self._d.policy, self._d.today(), kinds)
+        conditions = structural_conditions(snapshot, self._kit.policy, self._kit.today(), kinds)
         return await self._apply(conditions, Scope(kinds, station_id=station_id), cause)
+
+    async def _open_compliance_findings(self, officer_id: str = "") -> list[Finding]:
+        return await self._findings.select(
+            FindingQuery(kinds=COMPLIANCE_KINDS, status=FindingStatus.OPEN, officer_id=officer_id)
+        )
 
     async def evaluate_compliance(
         self, as_of: date, cause: str, *, station_id: str = ""
     ) -> tuple[list[Finding], list[Finding]]:
         """R-PER-8 over the last complete month and R-PER-9 over the last complete week before ``as_of``,
         and again over the periods of open compliance findings (a late log can resolve them)."""
-        open_findings = await self._d.store.open_findings(sorted(COMPLIANCE_KINDS))
         months = {month_of(month_of(as_of).start - timedelta(days=1))}
         weeks = {week_of(week_of(as_of).start - timedelta(days=1))}
-        for finding in open_findings:
+        for finding in await self._open_compliance_findings():
             period = finding.condition.period
             if period is not None:
                 (months if finding.condition.kind is FindingKind.VILLAGE_DAYS_SHORT else weeks).add(period)
@@ -104,13 +145,13 @@ class StaffingService:
         """A late log: re-judge the officer's open compliance findings whose period holds its day."""
         months: set[DateRange] = set()
         weeks: set[DateRange] = set()
-        for finding in await self._d.store.open_findings(sorted(COMPLIANCE_KINDS), officer_id=officer_id):
+        for finding in await self._open_compliance_findings(officer_id):
             period = finding.condition.period
             if period is not None and period.contains(day):
                 (months if finding.condition.kind is FindingKind.VILLAGE_DAYS_SHORT else weeks).add(period)
         if months or weeks:
             scope = Scope(COMPLIANCE_KINDS, officer_id=officer_id)
-            await self._judge(months, weeks, cause, scope, officer_ids=[officer_id])
+            await self._judge(months, weeks, cause, scope, officer_ids=frozenset({officer_id}))
 
     async def _judge(
         self,
@@ -118,16 +159,18 @@ class StaffingService:
         weeks: set[DateRange],
         cause: str,
         scope: Scope,
-        officer_ids: list[str] | None = None,
+        officer_ids: frozenset[str] | None = None,
     ) -> tuple[list[Finding], list[Finding]]:
-        store, work = self._d.store, self._d.policy.work
-        officers = await store.officers_by_id(officer_ids)
+        work = self._kit.policy.work
+        officers = {
+            o.officer_id: o for o in await self._officers.select(OfficerQuery(officer_ids=officer_ids))
+        }
         conditions: list[Condition] = []
         for period in sorted(months | weeks):
-            postings = await store.postings_overlapping(period, officer_ids)
+            postings = await self._postings.select(PostingQuery(officer_ids=officer_ids, held_during=period))
             # A day's margin before the week: a night shift that began on Sunday counts into Monday.
             margin = DateRange(period.start - timedelta(days=1), period.end)
-            logs = await store.logs_between(margin, officer_ids)
+            logs = await self._logs.select(LogQuery(officer_ids=officer_ids, started_in=margin))
             if period in months:
                 conditions += compliance_conditions(
                     village_months(postings, logs, period, work), [], officers
@@ -148,57 +191,75 @@ class StaffingService:
                 self._started, self._pending_kinds = self._requested, frozenset()
             raised, resolved = await self._structural_now("EvaluateStaffing", station_id=station_id)
         more_raised, more_resolved = await self.evaluate_compliance(
-            as_of or self._d.today(), "EvaluateStaffing", station_id=station_id
+            as_of or self._kit.today(), "EvaluateStaffing", station_id=station_id
         )
-        open_now = await self._d.store.count_findings(
-            {"status": FindingStatus.OPEN.value, **({"station_id": station_id} if station_id else {})}
+        open_now = await self._findings.count_matching(
+            FindingQuery(status=FindingStatus.OPEN, station_id=station_id)
         )
         return raised + more_raised, resolved + more_resolved, open_now
+
+    # --- findings raised, resolved, re-measured -------------------------------------------------------
+
+    def _event(self, message_type: Callable[..., Message], finding: Finding) -> Outgoing:
+        """StaffingFindingRaised / Resolved / Updated of ``finding``, keyed by its id."""
+        kit = self._kit
+        message = message_type(
+            district_code=kit.district, finding=finding_to_proto(finding), occur_time=kit.events.occur_time()
+        )
+        return kit.events(message, key=finding.finding_id)
 
     async def _apply(
         self, conditions: Sequence[Condition], scope: Scope, cause: str
     ) -> tuple[list[Finding], list[Finding]]:
-        d = self._d
-        plan = reconcile(await d.store.open_findings(sorted(scope.kinds)), conditions, scope)
+        kit = self._kit
+        open_findings = await self._findings.select(
+            FindingQuery(kinds=scope.kinds, status=FindingStatus.OPEN)
+        )
+        plan = reconcile(open_findings, conditions, scope)
         raised: list[Finding] = []
         resolved: list[Finding] = []
         for condition in plan.to_raise:
-            now = d.now()
-            finding = raise_finding(condition, finding_id=time_id(now, uuid.uuid4().hex[:8]), at=now)
-            event = d.event(
-                events_pb2.StaffingFindingRaised(
-                    district_code=d.district, finding=finding_to_proto(finding), occur_time=d.occur_time()
-                ),
-                key=finding.finding_id,
-            )
-            # False: another evaluation raised the same breach a moment ago (unique open key).
-            if await d.store.raise_finding(finding, [event]):
+            now = kit.now()
+            # A breach raised again after it was resolved is a new finding: a fresh id (the one open
+            # finding per breach is the repository's unique open key, not the id).
+            finding = raise_finding(condition, finding_id=Ids.time_ordered(now, kit.ids.new()[:8]), at=now)
+            # False: another evaluation raised the same breach a moment ago (one open finding per breach).
+            if await self._findings.add(finding, [self._event(events_pb2.StaffingFindingRaised, finding)]):
                 raised.append(finding)
                 log.info("staffing finding raised", extra={"finding": condition.key, "cause": cause})
+        resolution = f"condition cleared ({cause})"
         for finding in plan.to_resolve:
-            done = finding.resolve(d.now(), f"condition cleared ({cause})")
-            event = d.event(
-                events_pb2.StaffingFindingResolved(
-                    district_code=d.district, finding=finding_to_proto(done), occur_time=d.occur_time()
-                ),
-                key=finding.finding_id,
+
+            def resolve(current: Finding) -> Decision[Finding]:
+                done = current.resolve(kit.now(), resolution)
+                return (
+                    None if done is None else (done, [self._event(events_pb2.StaffingFindingResolved, done)])
+                )
+
+            outcome = await change(
+                self._findings, finding.finding_id, resolve, what=f"finding {finding.finding_id}"
             )
-            if await d.store.resolve_finding(done, [event]):
-                resolved.append(done)
-        for finding in plan.to_update:
-            event = d.event(
-                events_pb2.StaffingFindingUpdated(
-                    district_code=d.district, finding=finding_to_proto(finding), occur_time=d.occur_time()
-                ),
-                key=finding.finding_id,
+            if outcome is not None and outcome.changed:
+                resolved.append(outcome.aggregate)
+        for measured in plan.to_update:
+
+            def remeasure(current: Finding, measured: Finding = measured) -> Decision[Finding]:
+                updated = current.remeasured(measured.condition)
+                return (
+                    None
+                    if updated is None
+                    else (updated, [self._event(events_pb2.StaffingFindingUpdated, updated)])
+                )
+
+            await change(
+                self._findings, measured.finding_id, remeasure, what=f"finding {measured.finding_id}"
             )
-            await d.store.update_finding(finding, [event])
-        if raised or resolved or plan.to_update:
-            d.relay.notify()
         return raised, resolved
 
+    # --- queries --------------------------------------------------------------------------------------
+
     async def get(self, finding_id: str) -> Finding:
-        finding = await self._d.store.get_finding(finding_id)
+        finding = await self._findings.get(finding_id)
         if finding is None:
             raise NotFound("staffing finding", finding_id)
         return finding
@@ -206,18 +267,27 @@ class StaffingService:
     async def list_findings(
         self,
         *,
-        kind: int,
+        kind: FindingKind | None,
         status: FindingStatus | None,
-        filters: dict[str, str],
+        station_id: str,
+        room_id: str,
+        village_id: str,
+        officer_id: str,
         page_size: int,
         page_token: str,
     ) -> tuple[list[Finding], str]:
-        query: dict[str, object] = {k: v for k, v in filters.items() if v}
-        finding_kind = FINDING_KIND.from_proto(kind)
-        if finding_kind is not None:
-            query["kind"] = finding_kind.value
-        if status is not None:
-            query["status"] = status.value
+        """Newest first."""
         limit = page_limit(page_size)
-        findings = await self._d.store.list_findings(query=query, before_id=page_token, limit=limit)
+        findings = await self._findings.select(
+            FindingQuery(
+                kinds=frozenset({kind}) if kind is not None else frozenset(),
+                status=status,
+                station_id=station_id,
+                room_id=room_id,
+                village_id=village_id,
+                officer_id=officer_id,
+                before_id=page_token,
+                limit=limit,
+            )
+        )
         return findings, next_page_token(findings, limit, key=lambda f: f.finding_id)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.auth import Caller
-from jingwu_platform.calendar import DateRange, local_midnight
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.errors import NotFound, Validator
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.usecase import Ids, UseCaseKit
 
 from jingwu_personnel.adapters.proto_mapping import REVIEW, log_to_proto
-from jingwu_personnel.application.base import LEADERS, Deps, require_role, time_id
-from jingwu_personnel.application.staffing import StaffingService
+from jingwu_personnel.application.changes import Decision, change
+from jingwu_personnel.application.ports import (
+    LogQuery,
+    OfficerRepository,
+    PostingQuery,
+    PostingRepository,
+    StaffingChecks,
+    VillageRepository,
+    VisitLogRepository,
+)
 from jingwu_personnel.domain.worklogs import (
     LogDraft,
     ReviewResult,
@@ -38,40 +46,56 @@ def check_range(
     return DateRange(start, end)
 
 
-class WorkLogService:
-    def __init__(self, deps: Deps, staffing: StaffingService) -> None:
-        self._d = deps
+class WorkLogApplication:
+    def __init__(
+        self,
+        kit: UseCaseKit,
+        *,
+        logs: VisitLogRepository,
+        officers: OfficerRepository,
+        villages: VillageRepository,
+        postings: PostingRepository,
+        staffing: StaffingChecks,
+    ) -> None:
+        self._kit = kit
+        self._logs = logs
+        self._officers = officers
+        self._villages = villages
+        self._postings = postings
         self._staffing = staffing
 
     async def log(self, draft: LogDraft, *, caller: Caller, request_id: str) -> VisitLog:
-        """Record a log for the calling officer (his id is the credential's subject)."""
-        d = self._d
-        officer = await d.store.get_officer(caller.subject)
+        """Record a log for the calling officer (his id is the credential's subject). A handheld retrying
+        its upload (the same request_id) gets the same log, and nothing is published again."""
+        kit = self._kit
+        officer = await self._officers.get(caller.subject)
         if officer is None:
             raise NotFound("officer", caller.subject)
         officer.require_active()
-        unique = d.stable_id("log", officer.officer_id, request_id) if request_id else str(uuid.uuid4())
-        start = draft.start_time or d.now()
+        # The request id is the officer's own: two handhelds cannot collide on it.
+        unique = kit.ids.stable("log", officer.officer_id, request_id) if request_id else kit.ids.new()
+        start = draft.start_time or kit.now()
         log = record_log(
             draft,
-            log_id=time_id(start, unique),
+            log_id=Ids.time_ordered(start, unique),
             officer_id=officer.officer_id,
-            district=d.district,
-            now=d.now(),
+            district=kit.district,
+            now=kit.now(),
         )
-        if log.village_id and await d.store.get_assignment(log.village_id) is None:
+        if request_id and (stored := await self._logs.get(log.log_id)) is not None:
+            return stored
+        if log.village_id and await self._villages.get(log.village_id) is None:
             raise NotFound("village", log.village_id)
-        event = d.event(
+        event = kit.events(
             events_pb2.VisitLogged(
-                district_code=d.district, visit_log=log_to_proto(log), occur_time=d.occur_time()
+                district_code=kit.district, visit_log=log_to_proto(log), occur_time=kit.events.occur_time()
             ),
             key=officer.officer_id,
         )
-        if not await d.store.add_log(log, [event]):
-            stored = await d.store.get_log(log.log_id)
+        if not await self._logs.add(log, [event]):
+            stored = await self._logs.get(log.log_id)
             assert stored is not None
-            return stored  # a handheld retrying an upload gets the same log
-        d.relay.notify()
+            return stored  # a concurrent repeat of the upload
         # A late log may complete a month or week already judged short (R-PER-8, R-PER-9).
         await self._staffing.recheck_compliance(officer.officer_id, log.day, "VisitLogged")
         return log
@@ -87,29 +111,26 @@ class WorkLogService:
         page_size: int,
         page_token: str,
     ) -> tuple[list[VisitLog], str]:
-        query: dict[str, object] = {}
-        if officer_id:
-            query["officer_id"] = officer_id
-        if village_id:
-            query["village_id"] = village_id
-        if kind is not None:
-            query["kind"] = kind.value
-        if review_result is not None:
-            query["review_result"] = review_result.value
-        if period is not None:
-            query["start_time"] = {
-                "$gte": local_midnight(period.start),
-                "$lt": local_midnight(period.end + timedelta(days=1)),
-            }
+        """Newest first."""
         limit = page_limit(page_size)
-        logs = await self._d.store.list_logs(query=query, before_id=page_token, limit=limit)
+        logs = await self._logs.select(
+            LogQuery(
+                officer_id=officer_id,
+                village_id=village_id,
+                kind=kind,
+                review_result=review_result,
+                started_in=period,
+                newest_first=True,
+                before_id=page_token,
+                limit=limit,
+            )
+        )
         return logs, next_page_token(logs, limit, key=lambda log: log.log_id)
 
     async def review(
         self, log_id: str, result: ReviewResult | None, note: str, *, caller: Caller
     ) -> VisitLog:
         """R-PER-11: a leader audits a log (approved or rejected); the audit feeds assessment."""
-        require_role(caller, LEADERS, "auditing a log")
         v = Validator()
         v.check(bool(log_id.strip()), "log_id", "is required")
         v.check(
@@ -119,31 +140,29 @@ class WorkLogService:
         )
         v.raise_if_any()
         assert result is not None
-        d = self._d
-        log = await d.store.get_log(log_id)
-        if log is None:
-            raise NotFound("visit log", log_id)
-        reviewed = log.review(result, note, at=d.now(), by=caller.subject)
-        event = d.event(
-            events_pb2.VisitLogReviewed(
-                district_code=d.district,
+        kit = self._kit
+
+        def decide(log: VisitLog) -> Decision[VisitLog]:
+            reviewed = log.review(result, note, at=kit.now(), by=caller.subject)
+            message = events_pb2.VisitLogReviewed(
+                district_code=kit.district,
                 log_id=log_id,
                 officer_id=log.officer_id,
                 result=REVIEW.to_proto(result),
                 reviewed_by=caller.subject,
-                occur_time=d.occur_time(),
-            ),
-            key=log.officer_id,
-        )
-        await d.store.review_log(reviewed, [event])
-        d.relay.notify()
-        return reviewed
+                occur_time=kit.events.occur_time(),
+            )
+            return reviewed, [kit.events(message, key=log.officer_id)]
+
+        outcome = await change(self._logs, log_id, decide, what=f"visit log {log_id}")
+        if outcome is None:
+            raise NotFound("visit log", log_id)
+        return outcome.aggregate
 
     async def summary(self, officer_id: str, period: DateRange) -> WorkSummary:
         """R-PER-8 village days per month and R-PER-9 community hours per week over the period."""
-        d = self._d
-        if await d.store.get_officer(officer_id) is None:
+        if await self._officers.get(officer_id) is None:
             raise NotFound("officer", officer_id)
-        postings = await d.store.postings_of(officer_id)
-        logs = await d.store.logs_between(period, [officer_id])
-        return work_summary(officer_id, postings, logs, period, d.policy.work)
+        postings = await self._postings.select(PostingQuery(officer_id=officer_id))
+        logs = await self._logs.select(LogQuery(officer_id=officer_id, started_in=period))
+        return work_summary(officer_id, postings, logs, period, self._kit.policy.work)

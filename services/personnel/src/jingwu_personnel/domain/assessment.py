@@ -5,144 +5,29 @@ Monthly evaluation and quarterly assessment combine two halves:
   community hours R-PER-9, data entered on visits, the leader's log audits), each 0..100, equally
   weighted among those that apply to the officer;
 - ratings: self / peer / leader / resident averages combined with the district's weights
-  (``DistrictPolicy.ratings``), renormalised over the sources that rated at all.
-Conduct violations in the period are deducted (R-PER-13). Rankings are per station and per district,
+  (``DistrictPolicy.ratings``), renormalised over the sources that rated at all (domain/ratings.py).
+The split between the halves and the grade bands are ``DistrictPolicy.assessment``. Conduct violations
+in the period are deducted (R-PER-13, domain/conduct.py). Rankings are per station and per district,
 within police officers or within auxiliaries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
-from jingwu_platform.calendar import DateRange, month_of, quarter_range
-from jingwu_platform.errors import RuleViolation, Validator
-from jingwu_platform.policy import RatingWeights, WorkStandard
+from jingwu_platform.calendar import DateRange
+from jingwu_platform.errors import RuleViolation
+from jingwu_platform.policy import AssessmentStandard, RatingWeights, WorkStandard
 
+from jingwu_personnel.domain.conduct import ConductRecord
 from jingwu_personnel.domain.officers import Officer
+from jingwu_personnel.domain.periods import Period
 from jingwu_personnel.domain.postings import Posting
+from jingwu_personnel.domain.ratings import Rating, RatingSummary, rating_summaries
 from jingwu_personnel.domain.worklogs import ReviewResult, VisitLog, community_weeks, village_months
-
-
-class PeriodKind(StrEnum):
-    MONTHLY = "monthly"  # 月评
-    QUARTERLY = "quarterly"  # 季考
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    kind: PeriodKind
-    year: int
-    index: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.year}-{'M' if self.kind is PeriodKind.MONTHLY else 'Q'}{self.index:02d}"
-
-    @property
-    def dates(self) -> DateRange:
-        if self.kind is PeriodKind.MONTHLY:
-            return month_of(date(self.year, self.index, 1))
-        return quarter_range(self.year, self.index)
-
-    @classmethod
-    def from_key(cls, key: str) -> Period:
-        year, rest = key.split("-")
-        kind = PeriodKind.MONTHLY if rest[0] == "M" else PeriodKind.QUARTERLY
-        return cls(kind, int(year), int(rest[1:]))
-
-
-def check_period(
-    v: Validator, field_name: str, kind: PeriodKind | None, year: int, index: int
-) -> Period | None:
-    if not v.check(kind is not None, f"{field_name}.kind", "monthly or quarterly"):
-        return None
-    assert kind is not None
-    ok = v.check(2000 <= year <= 2100, f"{field_name}.year", "must be a year between 2000 and 2100")
-    last = 12 if kind is PeriodKind.MONTHLY else 4
-    ok = (
-        v.check(1 <= index <= last, f"{field_name}.index", f"must be 1..{last} for a {kind.value} period")
-        and ok
-    )
-    return Period(kind, year, index) if ok else None
-
-
-class RatingSource(StrEnum):
-    SELF = "self"
-    PEER = "peer"
-    LEADER = "leader"
-    RESIDENT = "resident"
-
-
-@dataclass(frozen=True)
-class Rating:
-    rating_id: str
-    officer_id: str
-    period: Period
-    source: RatingSource
-    score: float
-    rater_id: str = ""
-    comment: str = ""
-    resident_reference: str = ""
-    submit_time: datetime | None = None
-
-
-def validate_rating(
-    *,
-    officer_id: str,
-    period: tuple[PeriodKind | None, int, int],
-    source: RatingSource | None,
-    score: float,
-    resident_reference: str,
-    comment: str,
-) -> tuple[Period, RatingSource]:
-    """R-PER-11: a 0..100 score from one of the four sources; a resident rating names the callback it
-    came from."""
-    v = Validator()
-    v.check(bool(officer_id.strip()), "officer_id", "is required")
-    checked = check_period(v, "period", *period)
-    v.check(source is not None, "source", "self, peer, leader or resident")
-    v.check(0.0 <= score <= 100.0, "score", "must be between 0 and 100")
-    v.check(len(comment) <= 2000, "comment", "must be at most 2000 characters")
-    if source is RatingSource.RESIDENT:
-        v.check(
-            bool(resident_reference.strip()), "resident_reference", "a resident rating names its callback"
-        )
-    v.raise_if_any()
-    assert checked is not None and source is not None
-    return checked, source
-
-
-def check_rater(officer_id: str, source: RatingSource, rater_id: str) -> None:
-    """R-PER-11: a self rating is the officer's own, a peer or leader rating someone else's."""
-    if source is RatingSource.SELF and rater_id != officer_id:
-        raise RuleViolation("R-PER-11", f"officers/{officer_id}", "a self rating is submitted by the officer")
-    if source in (RatingSource.PEER, RatingSource.LEADER) and rater_id == officer_id:
-        raise RuleViolation(
-            "R-PER-11", f"officers/{officer_id}", "an officer cannot rate himself as peer or leader"
-        )
-
-
-class ConductRule(StrEnum):
-    FOUR_NOS = "four_nos"  # officers' "four nos"
-    LEAKED_SECRETS = "leaked_secrets"  # auxiliaries
-    LEAKED_PERSONAL_DATA = "leaked_personal_data"  # auxiliaries, R-POP-6
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class ConductRecord:
-    record_id: str
-    officer_id: str
-    rule: ConductRule
-    occur_date: date
-    description: str
-    score_deduction: float
-    evidence_reference: str = ""
-    created_by: str = ""
-    created_at: datetime | None = None
 
 
 class AssessmentStatus(StrEnum):
@@ -158,85 +43,10 @@ class Grade(StrEnum):
 
 
 @dataclass(frozen=True)
-class AssessmentStandard:
-    """Numbers the seeds leave open (R-PER-11, R-PER-13): this project's defaults. They belong next to
-    the rating weights in the district policy; until then they are set here in one place."""
-
-    # Share of the total that platform data carries; the rest is ratings.
-    data_share: float = 0.5
-    excellent_from: float = 90.0
-    competent_from: float = 75.0
-    basically_competent_from: float = 60.0
-    conduct_deductions: Mapping[ConductRule, float] = field(
-        default_factory=lambda: {
-            ConductRule.FOUR_NOS: 10.0,
-            ConductRule.LEAKED_SECRETS: 20.0,
-            ConductRule.LEAKED_PERSONAL_DATA: 20.0,
-            ConductRule.OTHER: 5.0,
-        }
-    )
-
-    def grade(self, total: float) -> Grade:
-        if total >= self.excellent_from:
-            return Grade.EXCELLENT
-        if total >= self.competent_from:
-            return Grade.COMPETENT
-        if total >= self.basically_competent_from:
-            return Grade.BASICALLY_COMPETENT
-        return Grade.INCOMPETENT
-
-
-def record_conduct(
-    *,
-    record_id: str,
-    officer: Officer,
-    rule: ConductRule | None,
-    occur_date: date | None,
-    occur_date_invalid: bool,
-    description: str,
-    score_deduction: float,
-    evidence_reference: str,
-    today: date,
-    standard: AssessmentStandard,
-    at: datetime,
-    by: str,
-) -> ConductRecord:
-    """R-PER-13: a violation is recorded with its deduction (0 means the default for the rule)."""
-    v = Validator()
-    v.check(rule is not None, "rule", "which conduct rule was broken")
-    if v.check(occur_date is not None and not occur_date_invalid, "occur_date", "a valid date is required"):
-        assert occur_date is not None
-        v.check(occur_date <= today, "occur_date", "cannot be in the future")
-    v.check(bool(description.strip()), "description", "is required")
-    v.check(0.0 <= score_deduction <= 100.0, "score_deduction", "must be between 0 and 100")
-    v.raise_if_any()
-    assert rule is not None and occur_date is not None
-    return ConductRecord(
-        record_id=record_id,
-        officer_id=officer.officer_id,
-        rule=rule,
-        occur_date=occur_date,
-        description=description.strip(),
-        score_deduction=score_deduction or standard.conduct_deductions[rule],
-        evidence_reference=evidence_reference,
-        created_by=by,
-        created_at=at,
-    )
-
-
-@dataclass(frozen=True)
 class Indicator:
     code: str
     raw_value: float
     score: float
-    weight: float
-
-
-@dataclass(frozen=True)
-class RatingSummary:
-    source: RatingSource
-    count: int
-    average: float
     weight: float
 
 
@@ -258,9 +68,34 @@ class Assessment:
     district_rank: int = 0
     compute_time: datetime | None = None
     publish_time: datetime | None = None
+    version: int = 0
 
-    def publish(self, at: datetime) -> Assessment:
+    @property
+    def published(self) -> bool:
+        return self.status is AssessmentStatus.PUBLISHED
+
+    def publish(self, at: datetime) -> Assessment | None:
+        """The draft becomes final (R-PER-11); None when it already is."""
+        if self.published:
+            return None
         return replace(self, status=AssessmentStatus.PUBLISHED, publish_time=at)
+
+    def redrafted(self, draft: Assessment) -> Assessment | None:
+        """A newly computed draft replaces this one, unless this one is published (final)."""
+        if self.published:
+            return None
+        return replace(draft, version=self.version)
+
+
+def grade_for(total: float, standard: AssessmentStandard) -> Grade:
+    """R-PER-11 grade bands of the district (DistrictPolicy.assessment)."""
+    if total >= standard.excellent_from:
+        return Grade.EXCELLENT
+    if total >= standard.competent_from:
+        return Grade.COMPETENT
+    if total >= standard.basically_competent_from:
+        return Grade.BASICALLY_COMPETENT
+    return Grade.INCOMPETENT
 
 
 def assessment_id(officer_id: str, period: Period) -> str:
@@ -310,29 +145,6 @@ def work_indicators(
     return [Indicator(code, value, round(score, 2), weight) for code, value, score in raw]
 
 
-def rating_summaries(ratings: Iterable[Rating], weights: RatingWeights) -> list[RatingSummary]:
-    """R-PER-11: average per source, weighted by the district's weights renormalised over the sources
-    present (an officer no resident rated is judged on the other three, not given zero for them)."""
-    by_source: dict[RatingSource, list[float]] = {}
-    for rating in ratings:
-        by_source.setdefault(rating.source, []).append(rating.score)
-    base = {
-        RatingSource.SELF: weights.self_rating,
-        RatingSource.PEER: weights.peer,
-        RatingSource.LEADER: weights.leader,
-        RatingSource.RESIDENT: weights.resident,
-    }
-    present = sum(base[s] for s in by_source)
-    summaries = []
-    for source in RatingSource:
-        if source in by_source and present > 0:
-            scores = by_source[source]
-            summaries.append(
-                RatingSummary(source, len(scores), sum(scores) / len(scores), base[source] / present)
-            )
-    return summaries
-
-
 def total_score(
     indicators: Sequence[Indicator],
     summaries: Sequence[RatingSummary],
@@ -342,7 +154,7 @@ def total_score(
     data = sum(i.score * i.weight for i in indicators) if indicators else None
     rated = sum(s.average * s.weight for s in summaries) if summaries else None
     if data is not None and rated is not None:
-        base = standard.data_share * data + (1 - standard.data_share) * rated
+        base = standard.data_share * data + standard.ratings_share * rated
     else:
         base = data if data is not None else rated if rated is not None else 0.0
     return round(min(100.0, max(0.0, base - conduct_deduction)), 2)
@@ -388,7 +200,7 @@ def assess(
         ratings=tuple(summaries),
         conduct_deduction=deduction,
         total_score=total,
-        grade=standard.grade(total),
+        grade=grade_for(total, standard),
         compute_time=at,
     )
 

@@ -10,12 +10,15 @@ civilians of the prevention network and hold neither base role.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
 from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.shared_kernel import check_required
+
+from jingwu_personnel.domain.audit import Audit
 
 
 class OfficerRole(StrEnum):
@@ -80,10 +83,8 @@ class Officer:
     previous_workplace: str = ""
     status: OfficerStatus = OfficerStatus.ACTIVE
     join_date: date | None = None
-    created_by: str = ""
-    created_at: datetime | None = None
-    updated_by: str = ""
-    updated_at: datetime | None = None
+    audit: Audit = field(default_factory=Audit)
+    version: int = 0
 
     @property
     def is_police(self) -> bool:
@@ -97,8 +98,11 @@ class Officer:
     def active(self) -> bool:
         return self.status is OfficerStatus.ACTIVE
 
-    def deactivate(self, at: datetime, by: str) -> Officer:
-        return replace(self, status=OfficerStatus.INACTIVE, updated_by=by, updated_at=at)
+    def deactivate(self, at: datetime, by: str) -> Officer | None:
+        """Off the force; None when he already is (nothing changes)."""
+        if not self.active:
+            return None
+        return replace(self, status=OfficerStatus.INACTIVE, audit=self.audit.touched(by, at))
 
     def require_active(self) -> None:
         if not self.active:
@@ -194,10 +198,7 @@ def register_officer(draft: OfficerDraft, *, officer_id: str, at: datetime, by: 
         former_workplace_village_ids=tuple(dict.fromkeys(draft.former_workplace_village_ids)),
         previous_workplace=draft.previous_workplace,
         join_date=draft.join_date,
-        created_by=by,
-        created_at=at,
-        updated_by=by,
-        updated_at=at,
+        audit=Audit.created(by, at),
     )
 
 
@@ -250,7 +251,7 @@ def update_officer(
     if "join_date" in paths:
         merged = replace(merged, join_date_invalid=draft.join_date_invalid)
     updated = register_officer(merged, officer_id=officer.officer_id, at=at, by=by)
-    updated = replace(updated, created_by=officer.created_by, created_at=officer.created_at)
+    updated = replace(updated, audit=officer.audit.touched(by, at), version=officer.version)
     changed = tuple(p for p in sorted(paths) if getattr(updated, p) != getattr(officer, p))
     return updated, changed
 
@@ -276,3 +277,41 @@ def masked(officer: Officer) -> Officer:
 def unmasked_fields(officer: Officer) -> tuple[str, ...]:
     """Which personal fields an unmasked read actually reveals (the audit names them, R-POP-6)."""
     return tuple(name for name in ("id_number", "phone") if getattr(officer, name))
+
+
+@dataclass(frozen=True)
+class UnmaskedRead:
+    """R-POP-6: the audit record of one read that showed identity or phone numbers, written before the
+    data leaves. It names the fields shown, never their values."""
+
+    read_id: str
+    reader_id: str
+    reader_roles: tuple[str, ...]
+    method: str
+    officer_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    read_time: datetime
+
+
+def unmasked_read(
+    officers: Iterable[Officer],
+    *,
+    read_id: str,
+    reader_id: str,
+    reader_roles: Iterable[str],
+    method: str,
+    at: datetime,
+) -> UnmaskedRead | None:
+    """What an unmasked read of ``officers`` reveals, or None when it reveals nothing (no numbers on file)."""
+    shown = [o for o in officers if unmasked_fields(o)]
+    if not shown:
+        return None
+    return UnmaskedRead(
+        read_id=read_id,
+        reader_id=reader_id,
+        reader_roles=tuple(sorted(reader_roles)),
+        method=method,
+        officer_ids=tuple(o.officer_id for o in shown),
+        fields=tuple(sorted({f for o in shown for f in unmasked_fields(o)})),
+        read_time=at,
+    )

@@ -1,5 +1,5 @@
-"""Postings with full history (R-PER-12), full-time room officers (R-PER-3), and how postings follow
-the room registry's consolidations (R-ROOM-2) and zone re-divisions (R-ORG-3). Pure.
+"""Postings with full history (R-PER-12) and full-time room officers (R-PER-3). Pure. (How postings
+follow the registry's zone re-divisions, R-ORG-3, is planned in domain/redivision.py.)
 
 A posting is never overwritten: moving an officer ends one posting and starts another, so the history
 answers "where was this officer, in which role, from when to when" and the rural/urban tenure that
@@ -9,16 +9,17 @@ station leadership needs is computed from it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.policy import WorkStandard
 from jingwu_platform.shared_kernel import check_required, check_zone_code
 
+from jingwu_personnel.domain.audit import Audit
 from jingwu_personnel.domain.officers import Officer, OfficerRole
-from jingwu_personnel.domain.territory import RoomView, Setting, VillageView, ZoneView
+from jingwu_personnel.domain.territory import Setting
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,8 @@ class Posting:
     end_reason: str = ""
     approval_reference: str = ""
     successor_officer_id: str = ""
-    created_by: str = ""
-    created_at: datetime | None = None
-    updated_by: str = ""
-    updated_at: datetime | None = None
+    audit: Audit = field(default_factory=Audit)
+    version: int = 0
 
     @property
     def open(self) -> bool:
@@ -79,8 +78,7 @@ class Posting:
             end_reason=reason,
             approval_reference=approval_reference or self.approval_reference,
             successor_officer_id=successor_officer_id,
-            updated_by=by,
-            updated_at=at,
+            audit=self.audit.touched(by, at),
         )
 
 
@@ -224,7 +222,7 @@ def tenure(postings: Iterable[Posting], *, today: date, work: WorkStandard) -> T
 
 
 # --------------------------------------------------------------------------------------------------
-# following the room registry (R-ROOM-2, R-ORG-3)
+# moved by the room registry (R-ROOM-2 consolidations, R-ORG-3 re-divisions)
 
 
 def successor_posting(
@@ -250,87 +248,11 @@ def successor_posting(
         end_reason="",
         approval_reference=approval_reference,
         successor_officer_id="",
-        created_by=by,
-        created_at=at,
-        updated_by=by,
-        updated_at=at,
+        audit=Audit.created(by, at),
+        version=0,
     )
 
 
-@dataclass(frozen=True)
-class RedivisionPlan:
-    """Where each posting of a dissolved zone goes (R-ORG-3: nothing orphaned)."""
-
-    moves: Mapping[str, str]  # posting id -> new zone code
-    unmapped: tuple[str, ...]  # posting ids the hand-over list does not place
-
-
-def plan_redivision(
-    postings: Sequence[Posting],
-    *,
-    from_zones: frozenset[str],
-    to_zones: Sequence[str],
-    community_to_zone: Mapping[str, str],
-    handover: Mapping[str, str],
-    zones: Mapping[str, ZoneView],
-    rooms: Mapping[str, RoomView],
-    villages: Mapping[str, VillageView],
-) -> RedivisionPlan:
-    """R-ORG-3: re-home each open posting of a dissolved zone.
-
-    In order: the hand-over list names the posting; the posting's village (or its administrative
-    village) is in the community→zone map; its room's village is; all communities of its old zone go
-    to one new zone; the re-division has exactly one new zone. Anything else is reported unmapped,
-    so the caller refuses the event rather than guess.
-    """
-    moves: dict[str, str] = {}
-    unmapped: list[str] = []
-    for posting in postings:
-        if not posting.open or posting.zone_code not in from_zones:
-            continue
-        target = _target_zone(
-            posting,
-            to_zones=to_zones,
-            community_to_zone=community_to_zone,
-            handover=handover,
-            zones=zones,
-            rooms=rooms,
-            villages=villages,
-        )
-        if target is None:
-            unmapped.append(posting.posting_id)
-        elif target != posting.zone_code:
-            moves[posting.posting_id] = target
-    return RedivisionPlan(moves=moves, unmapped=tuple(unmapped))
-
-
-def _target_zone(
-    posting: Posting,
-    *,
-    to_zones: Sequence[str],
-    community_to_zone: Mapping[str, str],
-    handover: Mapping[str, str],
-    zones: Mapping[str, ZoneView],
-    rooms: Mapping[str, RoomView],
-    villages: Mapping[str, VillageView],
-) -> str | None:
-    if posting.posting_id in handover:
-        return handover[posting.posting_id]
-    candidates = [posting.village_id]
-    village = villages.get(posting.village_id)
-    if village is not None:
-        candidates.append(village.parent_village_id)
-    room = rooms.get(posting.room_id)
-    if room is not None:
-        candidates.append(room.village_id)
-    for community in candidates:
-        if community and community in community_to_zone:
-            return community_to_zone[community]
-    zone = zones.get(posting.zone_code)
-    if zone is not None and zone.community_ids:
-        targets = {community_to_zone.get(c) for c in zone.community_ids}
-        if len(targets) == 1 and None not in targets:
-            return targets.pop()
-    if len(set(to_zones)) == 1:
-        return to_zones[0]
-    return None
+def posting_id_for(start: date, unique: str) -> str:
+    """Posting ids start with the start date, so id order is start order (newest-first lists)."""
+    return f"{start:%Y%m%d}-{unique}"

@@ -7,7 +7,7 @@ kind (R-PER-4 headcount floor), a village's level and township (R-PER-5, R-PER-7
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -76,6 +76,27 @@ class RoomView:
     @property
     def active(self) -> bool:
         return self.status is RoomStatus.ACTIVE
+
+    @classmethod
+    def unknown(cls, room_id: str, status: RoomStatus) -> RoomView:
+        """A room an event names that personnel has not heard of (events of different rooms come in
+        no fixed order)."""
+        return cls(room_id=room_id, kind=None, status=status)
+
+    def merged_into(self, survivor_id: str) -> RoomView:
+        """R-ROOM-2: merged into the surviving room."""
+        return replace(self, status=RoomStatus.MERGED, merged_into_room_id=survivor_id)
+
+    def closed(self) -> RoomView:
+        """R-ROOM-2: closed without successor."""
+        return replace(self, status=RoomStatus.CLOSED, merged_into_room_id="")
+
+    def with_zones(self, zone_codes: tuple[str, ...]) -> RoomView:
+        return replace(self, zone_codes=tuple(dict.fromkeys(zone_codes)))
+
+    def rezoned(self, from_zone_code: str, to_zone_code: str) -> RoomView:
+        """R-ORG-3: a re-division handed the room's part of ``from_zone_code`` to ``to_zone_code``."""
+        return self.with_zones(tuple(to_zone_code if z == from_zone_code else z for z in self.zone_codes))
 
 
 @dataclass(frozen=True)

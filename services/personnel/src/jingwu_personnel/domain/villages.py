@@ -1,14 +1,14 @@
 """One village, one liaison officer, one resident auxiliary (R-PER-5..7). Pure.
 
 Every administrative village has exactly one liaison officer (包村民警) and one resident auxiliary
-(驻村辅警). The liaison officer is chosen by the R-PER-6 preferences, scored by ``rank_liaison_candidates``
-so the ranking explains itself term by term; the auxiliary comes from the same or a neighbouring
-township, never from the village he serves, and rotates (R-PER-7).
+(驻村辅警). The liaison officer is chosen by the R-PER-6 preferences (ranked in domain/candidates.py);
+the auxiliary comes from the same or a neighbouring township, never from the village he serves, and
+rotates (R-PER-7).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,7 +18,7 @@ from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.policy import WorkStandard
 from jingwu_platform.shared_kernel import check_required
 
-from jingwu_personnel.domain.officers import Branch, Officer
+from jingwu_personnel.domain.officers import Officer, OfficerRole
 from jingwu_personnel.domain.territory import VillageView
 
 
@@ -57,23 +57,52 @@ def validate_profile(profile: VillageProfile) -> VillageProfile:
     )
 
 
-@dataclass(frozen=True)
-class VillageAssignment:
-    """The current liaison officer and resident auxiliary of one village (R-PER-5)."""
+class Slot(StrEnum):
+    """The two posts every administrative village has (R-PER-5)."""
 
-    village: VillageView
-    profile: VillageProfile | None = None
-    liaison_officer_id: str = ""
-    liaison_posting_id: str = ""
-    liaison_since: date | None = None
-    auxiliary_id: str = ""
-    auxiliary_posting_id: str = ""
-    auxiliary_since: date | None = None
-    auxiliary_rotation_due: date | None = None
+    LIAISON = "liaison"  # 包村民警
+    AUXILIARY = "auxiliary"  # 驻村辅警
 
     @property
-    def village_id(self) -> str:
-        return self.village.village_id
+    def role(self) -> OfficerRole:
+        return OfficerRole.VILLAGE_LIAISON_OFFICER if self is Slot.LIAISON else OfficerRole.RESIDENT_AUXILIARY
+
+    @classmethod
+    def of(cls, role: OfficerRole) -> Slot | None:
+        """The village slot a posting in ``role`` holds, if any."""
+        return {
+            OfficerRole.VILLAGE_LIAISON_OFFICER: cls.LIAISON,
+            OfficerRole.RESIDENT_AUXILIARY: cls.AUXILIARY,
+        }.get(role)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a village slot, under which posting, since when (and, for an auxiliary, until when:
+    R-PER-7 rotation)."""
+
+    officer_id: str
+    posting_id: str
+    since: date | None = None
+    rotation_due: date | None = None
+
+
+@dataclass(frozen=True)
+class VillageAssignment:
+    """One village (as the registry describes it), its selection profile, and the current liaison officer
+    and resident auxiliary (R-PER-5). Versioned: assignments read, decide and write against it."""
+
+    village_id: str
+    village: VillageView
+    profile: VillageProfile | None = None
+    liaison: Holder | None = None
+    auxiliary: Holder | None = None
+    version: int = 0
+
+    @classmethod
+    def of(cls, village: VillageView) -> VillageAssignment:
+        """A village the registry announced, with nobody assigned yet."""
+        return cls(village_id=village.village_id, village=village)
 
     @property
     def township(self) -> str:
@@ -86,9 +115,80 @@ class VillageAssignment:
     def neighbouring_townships(self) -> tuple[str, ...]:
         return self.profile.neighbouring_townships if self.profile is not None else ()
 
+    def holder(self, slot: Slot) -> Holder | None:
+        return self.liaison if slot is Slot.LIAISON else self.auxiliary
+
+    @property
+    def liaison_officer_id(self) -> str:
+        return self.liaison.officer_id if self.liaison else ""
+
+    @property
+    def liaison_posting_id(self) -> str:
+        return self.liaison.posting_id if self.liaison else ""
+
+    @property
+    def liaison_since(self) -> date | None:
+        return self.liaison.since if self.liaison else None
+
+    @property
+    def auxiliary_id(self) -> str:
+        return self.auxiliary.officer_id if self.auxiliary else ""
+
+    @property
+    def auxiliary_posting_id(self) -> str:
+        return self.auxiliary.posting_id if self.auxiliary else ""
+
+    @property
+    def auxiliary_since(self) -> date | None:
+        return self.auxiliary.since if self.auxiliary else None
+
+    @property
+    def auxiliary_rotation_due(self) -> date | None:
+        return self.auxiliary.rotation_due if self.auxiliary else None
+
     @property
     def complete(self) -> bool:
         return bool(self.liaison_officer_id and self.auxiliary_id)
+
+    # --- transitions (pure: each returns the changed assignment, or None when nothing changes) ---------
+
+    def described(self, village: VillageView) -> VillageAssignment | None:
+        """The registry's (re-)description of the village; its holders and profile stay."""
+        return None if village == self.village else replace(self, village=village)
+
+    def rezoned(self, zone_code: str) -> VillageAssignment | None:
+        """R-ORG-3: a re-division moved the village to ``zone_code``."""
+        if self.village.zone_code == zone_code:
+            return None
+        return replace(self, village=replace(self.village, zone_code=zone_code))
+
+    def profiled(self, profile: VillageProfile) -> VillageAssignment:
+        return replace(self, profile=profile)
+
+    def assigned(self, slot: Slot, holder: Holder | None) -> VillageAssignment:
+        """``holder`` takes the slot, replacing whoever held it (R-PER-5: at once, no blank village);
+        None empties it."""
+        return replace(self, liaison=holder) if slot is Slot.LIAISON else replace(self, auxiliary=holder)
+
+    def released(self, posting_id: str) -> VillageAssignment | None:
+        """The posting ``posting_id`` ended: the slot it held is empty (a blank village until someone is
+        assigned, R-PER-5). None when no slot is held under it (a successor took it meanwhile)."""
+        changed = self
+        for slot in Slot:
+            holder = self.holder(slot)
+            if holder is not None and holder.posting_id == posting_id:
+                changed = changed.assigned(slot, None)
+        return None if changed is self else changed
+
+    def handed_over(self, old_posting_id: str, new_posting_id: str) -> VillageAssignment | None:
+        """The registry moved the holder's posting (a re-division): the same person keeps the slot, from
+        the same day, under the successor posting. None when the slot is not held under the old one."""
+        changed = self
+        for slot in Slot:
+            holder = self.holder(slot)
+            if holder is not None and holder.posting_id == old_posting_id:
+                changed = changed.assigned(slot, replace(holder, posting_id=new_posting_id))
+        return None if changed is self else changed
 
 
 def check_assignable(assignment: VillageAssignment) -> None:
@@ -171,157 +271,3 @@ def check_not_overstaying(assignment: VillageAssignment, officer_id: str, today:
             f"auxiliary {officer_id} is due to rotate out ({assignment.auxiliary_rotation_due}); "
             "assign another auxiliary",
         )
-
-
-# --------------------------------------------------------------------------------------------------
-# candidate ranking (R-PER-6, R-PER-7)
-
-
-class CandidateReason(StrEnum):
-    HOME_VILLAGE = "home_village"
-    FORMER_WORKPLACE = "former_workplace"
-    TRAFFIC_LINE = "traffic_line"
-    CRIMINAL_HIGH_CRIME = "criminal_high_crime"
-    STATE_SECURITY_COMPLEX = "state_security_complex"
-    KEY_VILLAGE = "key_village"
-    SAME_TOWNSHIP = "same_township"
-    NEIGHBOURING_TOWNSHIP = "neighbouring_township"
-    NOT_RECENTLY_SERVED = "not_recently_served"
-    WORKLOAD = "workload"
-
-
-@dataclass(frozen=True)
-class PreferenceWeights:
-    """Points per reason. R-PER-6 lists the preferences in an order but gives no numbers: this project
-    scores the personal ties (home, former workplace) above the branch-to-village matches, and takes a
-    little off per village a candidate already serves so the load spreads."""
-
-    home_village: float = 5.0
-    former_workplace: float = 4.0
-    branch_match: float = 3.0
-    same_township: float = 2.0
-    neighbouring_township: float = 1.0
-    not_recently_served: float = 1.0
-    per_current_village: float = 0.5
-
-
-@dataclass(frozen=True)
-class CandidateFacts:
-    """What ranking knows of one person besides his profile."""
-
-    officer: Officer
-    # Villages he serves now in the role ranked for.
-    current_village_count: int = 0
-    # Villages he was posted to in the past (any role): R-PER-6 "former workplace" from the history.
-    past_village_ids: frozenset[str] = frozenset()
-    # Last day he served this village as its resident auxiliary (R-PER-7 rotation), if ever.
-    last_served_here: date | None = None
-
-
-@dataclass(frozen=True)
-class Candidate:
-    officer: Officer
-    score: float
-    terms: tuple[tuple[CandidateReason, float], ...]
-    current_village_count: int
-
-    @property
-    def reasons(self) -> tuple[CandidateReason, ...]:
-        return tuple(reason for reason, _ in self.terms)
-
-
-_BRANCH_MATCHES: tuple[tuple[frozenset[Branch], str, CandidateReason], ...] = (
-    (frozenset({Branch.TRAFFIC}), "along_traffic_line", CandidateReason.TRAFFIC_LINE),
-    (frozenset({Branch.CRIMINAL_INVESTIGATION}), "high_crime", CandidateReason.CRIMINAL_HIGH_CRIME),
-    (frozenset({Branch.STATE_SECURITY}), "security_complex", CandidateReason.STATE_SECURITY_COMPLEX),
-    (frozenset({Branch.PUBLIC_ORDER, Branch.STATION}), "key_village", CandidateReason.KEY_VILLAGE),
-)
-
-
-def _ranked(candidates: Iterable[Candidate], limit: int) -> list[Candidate]:
-    ordered = sorted(
-        candidates, key=lambda c: (-c.score, c.current_village_count, c.officer.name, c.officer.officer_id)
-    )
-    return ordered[:limit]
-
-
-def _workload(facts: CandidateFacts, weights: PreferenceWeights) -> list[tuple[CandidateReason, float]]:
-    if facts.current_village_count == 0:
-        return []
-    return [(CandidateReason.WORKLOAD, -weights.per_current_village * facts.current_village_count)]
-
-
-def liaison_terms(
-    facts: CandidateFacts,
-    assignment: VillageAssignment,
-    villages: Mapping[str, VillageView],
-    weights: PreferenceWeights,
-) -> list[tuple[CandidateReason, float]]:
-    """R-PER-6 preferences that hold for this officer and village, with their points."""
-    officer, village_id = facts.officer, assignment.village_id
-    terms: list[tuple[CandidateReason, float]] = []
-    if is_own_village(officer, village_id, villages):
-        terms.append((CandidateReason.HOME_VILLAGE, weights.home_village))
-    if village_id in officer.former_workplace_village_ids or village_id in facts.past_village_ids:
-        terms.append((CandidateReason.FORMER_WORKPLACE, weights.former_workplace))
-    profile = assignment.profile
-    if profile is not None and officer.branch is not None:
-        for branches, trait, reason in _BRANCH_MATCHES:
-            if officer.branch in branches and getattr(profile, trait):
-                terms.append((reason, weights.branch_match))
-    return terms + _workload(facts, weights)
-
-
-def rank_liaison_candidates(
-    candidates: Iterable[CandidateFacts],
-    assignment: VillageAssignment,
-    villages: Mapping[str, VillageView],
-    *,
-    weights: PreferenceWeights,
-    limit: int,
-) -> list[Candidate]:
-    """R-PER-6: active police officers other than the current liaison, best first."""
-    ranked = []
-    for facts in candidates:
-        officer = facts.officer
-        if not (officer.active and officer.is_police) or officer.officer_id == assignment.liaison_officer_id:
-            continue
-        terms = liaison_terms(facts, assignment, villages, weights)
-        ranked.append(Candidate(officer, sum(p for _, p in terms), tuple(terms), facts.current_village_count))
-    return _ranked(ranked, limit)
-
-
-def rank_auxiliary_candidates(
-    candidates: Iterable[CandidateFacts],
-    assignment: VillageAssignment,
-    villages: Mapping[str, VillageView],
-    *,
-    today: date,
-    work: WorkStandard,
-    weights: PreferenceWeights,
-    limit: int,
-) -> list[Candidate]:
-    """R-PER-7: active auxiliaries of the same or a neighbouring township, never from the village itself,
-    never the current one; those who have not served here within a rotation period first."""
-    allowed = allowed_townships(assignment)
-    ranked = []
-    for facts in candidates:
-        officer = facts.officer
-        if not (officer.active and officer.is_auxiliary) or officer.officer_id == assignment.auxiliary_id:
-            continue
-        if is_own_village(officer, assignment.village_id, villages) or officer.home_township not in allowed:
-            continue
-        terms: list[tuple[CandidateReason, float]] = [
-            (CandidateReason.SAME_TOWNSHIP, weights.same_township)
-            if officer.home_township == assignment.township
-            else (CandidateReason.NEIGHBOURING_TOWNSHIP, weights.neighbouring_township)
-        ]
-        recent = (
-            facts.last_served_here is not None
-            and add_months(facts.last_served_here, work.auxiliary_rotation_months) > today
-        )
-        if not recent:
-            terms.append((CandidateReason.NOT_RECENTLY_SERVED, weights.not_recently_served))
-        terms += _workload(facts, weights)
-        ranked.append(Candidate(officer, sum(p for _, p in terms), tuple(terms), facts.current_village_count))
-    return _ranked(ranked, limit)

@@ -9,7 +9,7 @@ not double the hours.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
@@ -19,6 +19,7 @@ from jingwu_platform.errors import RuleViolation, Validator
 from jingwu_platform.policy import WorkStandard
 from jingwu_platform.shared_kernel import check_geo_point, check_required, check_zone_code
 
+from jingwu_personnel.domain.audit import Audit
 from jingwu_personnel.domain.officers import OfficerRole
 from jingwu_personnel.domain.postings import Posting
 
@@ -94,10 +95,8 @@ class VisitLog:
     review_result: ReviewResult = ReviewResult.PENDING
     reviewed_by: str = ""
     review_note: str = ""
-    created_by: str = ""
-    created_at: datetime | None = None
-    updated_by: str = ""
-    updated_at: datetime | None = None
+    audit: Audit = field(default_factory=Audit)
+    version: int = 0
 
     @property
     def day(self) -> date:
@@ -110,7 +109,7 @@ class VisitLog:
                 "R-PER-11", f"visit_logs/{self.log_id}", "an officer cannot audit his own log"
             )
         return replace(
-            self, review_result=result, reviewed_by=by, review_note=note, updated_by=by, updated_at=at
+            self, review_result=result, reviewed_by=by, review_note=note, audit=self.audit.touched(by, at)
         )
 
 
@@ -180,8 +179,8 @@ def record_log(draft: LogDraft, *, log_id: str, officer_id: str, district: str, 
         log_id=log_id,
         officer_id=officer_id,
         kind=draft.kind,
-        start_time=draft.start_time,
-        end_time=draft.end_time,
+        start_time=to_milliseconds(draft.start_time),
+        end_time=to_milliseconds(draft.end_time),
         village_id=draft.village_id,
         zone_code=draft.zone_code,
         room_id=draft.room_id,
@@ -194,11 +193,14 @@ def record_log(draft: LogDraft, *, log_id: str, officer_id: str, district: str, 
         ),
         information_record_ids=_unique(draft.information_record_ids),
         summary=draft.summary,
-        created_by=officer_id,
-        created_at=now,
-        updated_by=officer_id,
-        updated_at=now,
+        audit=Audit.created(officer_id, now),
     )
+
+
+def to_milliseconds(at: datetime) -> datetime:
+    """A handheld's time kept to the millisecond, as the record keeps every time (docs/adr/0016): the
+    log first answered equals the one a retried upload reads back."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def _unique(values: Iterable[_T]) -> tuple[_T, ...]:

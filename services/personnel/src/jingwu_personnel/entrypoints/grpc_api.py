@@ -1,4 +1,5 @@
-"""gRPC entry point of the personnel service: decode requests, call the use cases, encode answers."""
+"""gRPC entry point of the personnel service: who may call what (``ACCESS``), decode requests, call the
+use cases, encode answers."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from jingwu_platform.errors import Validator
 from jingwu_platform.grpc_server import Context
 
 from jingwu_personnel.adapters import proto_mapping as m
-from jingwu_personnel.application.assessment import AssessmentService
-from jingwu_personnel.application.officers import OfficerService
-from jingwu_personnel.application.postings import PostingService
-from jingwu_personnel.application.staffing import StaffingService
-from jingwu_personnel.application.villages import VillageService
-from jingwu_personnel.application.worklogs import WorkLogService, check_range
+from jingwu_personnel.application.assessment import AssessmentApplication
+from jingwu_personnel.application.conduct import ConductApplication
+from jingwu_personnel.application.officers import OfficerApplication
+from jingwu_personnel.application.postings import PostingApplication
+from jingwu_personnel.application.ratings import RatingApplication
+from jingwu_personnel.application.staffing import StaffingApplication
+from jingwu_personnel.application.villages import VillageApplication
+from jingwu_personnel.application.worklogs import WorkLogApplication, check_range
 
 # Who may call what. Reads are open to every caller of the district (identity numbers stay masked
 # unless the caller is a pii_reader, R-POP-6); station and bureau leaders, and Jingwu services acting
 # for them, change records (MANAGERS); leaders alone audit logs, record conduct and publish
-# assessments. Rules that depend on the record (a leader rating) are checked in the use cases.
+# assessments. Rules that depend on the record (a leader rating, a resident rating relayed) are checked
+# in the use cases (application/ratings.py); a log is always the caller's own (LogVisit).
 _MANAGERS = (Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.SERVICE)
 _LEADERS = (Role.SUPERVISOR, Role.DISTRICT_ADMIN)
 _STAFF = (Role.OFFICER, Role.SUPERVISOR, Role.DISTRICT_ADMIN, Role.SERVICE)
@@ -82,18 +86,22 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
     def __init__(
         self,
         *,
-        officers: OfficerService,
-        postings: PostingService,
-        villages: VillageService,
-        logs: WorkLogService,
-        staffing: StaffingService,
-        assessment: AssessmentService,
+        officers: OfficerApplication,
+        postings: PostingApplication,
+        villages: VillageApplication,
+        logs: WorkLogApplication,
+        staffing: StaffingApplication,
+        conduct: ConductApplication,
+        ratings: RatingApplication,
+        assessment: AssessmentApplication,
     ) -> None:
         self._officers = officers
         self._postings = postings
         self._villages = villages
         self._logs = logs
         self._staffing = staffing
+        self._conduct = conduct
+        self._ratings = ratings
         self._assessment = assessment
 
     # --- officers -----------------------------------------------------------------------------------
@@ -228,7 +236,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
         self, request: pb.AssignLiaisonOfficerRequest, context: Context
     ) -> pb.AssignLiaisonOfficerResponse:
         start, invalid = m.from_local_date(request, "start_date")
-        assignment, _ = await self._postings.assign_liaison(
+        assignment, _ = await self._villages.assign_liaison(
             request.village_id,
             request.officer_id,
             start,
@@ -243,7 +251,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
     ) -> pb.AssignResidentAuxiliaryResponse:
         start, start_invalid = m.from_local_date(request, "start_date")
         due, due_invalid = m.from_local_date(request, "rotation_due")
-        assignment, _ = await self._postings.assign_auxiliary(
+        assignment, _ = await self._villages.assign_auxiliary(
             request.village_id,
             request.officer_id,
             start,
@@ -368,14 +376,12 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
         self, request: pb.ListStaffingFindingsRequest, context: Context
     ) -> pb.ListStaffingFindingsResponse:
         findings, token = await self._staffing.list_findings(
-            kind=request.kind,
+            kind=m.FINDING_KIND.from_proto(request.kind),
             status=m.FINDING_STATUS.from_proto(request.status),
-            filters={
-                "station_id": request.station_id,
-                "room_id": request.room_id,
-                "village_id": request.village_id,
-                "officer_id": request.officer_id,
-            },
+            station_id=request.station_id,
+            room_id=request.room_id,
+            village_id=request.village_id,
+            officer_id=request.officer_id,
             page_size=request.page.page_size,
             page_token=request.page.page_token,
         )
@@ -391,7 +397,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
         self, request: pb.RecordConductRequest, context: Context
     ) -> pb.RecordConductResponse:
         occur, invalid = m.from_local_date(request, "occur_date")
-        record = await self._assessment.record_conduct(
+        record = await self._conduct.record(
             officer_id=request.officer_id,
             rule=m.CONDUCT_RULE.from_proto(request.rule),
             occur_date=occur,
@@ -400,13 +406,14 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             score_deduction=request.score_deduction,
             evidence_reference=request.evidence_reference,
             caller=current_caller(),
+            request_id=request.request_id,
         )
         return pb.RecordConductResponse(conduct_record=m.conduct_to_proto(record))
 
     async def ListConductRecords(  # noqa: N802
         self, request: pb.ListConductRecordsRequest, context: Context
     ) -> pb.ListConductRecordsResponse:
-        records, token = await self._assessment.list_conduct(
+        records, token = await self._conduct.list_records(
             officer_id=request.officer_id,
             station_id=request.station_id,
             period=_period_range(request, "period", required=False),
@@ -420,7 +427,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
     async def SubmitRating(  # noqa: N802
         self, request: pb.SubmitRatingRequest, context: Context
     ) -> pb.SubmitRatingResponse:
-        rating = await self._assessment.submit_rating(
+        rating = await self._ratings.submit(
             officer_id=request.officer_id,
             period=m.period_parts(request.period),
             source=m.RATING_SOURCE.from_proto(request.source),
@@ -428,23 +435,20 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             comment=request.comment,
             resident_reference=request.resident_reference,
             caller=current_caller(),
+            request_id=request.request_id,
         )
         return pb.SubmitRatingResponse(rating=m.rating_to_proto(rating))
 
     async def ComputeAssessments(  # noqa: N802
         self, request: pb.ComputeAssessmentsRequest, context: Context
     ) -> pb.ComputeAssessmentsResponse:
-        assessments = await self._assessment.compute(
-            m.period_parts(request.period), request.station_id, caller=current_caller()
-        )
+        assessments = await self._assessment.compute(m.period_parts(request.period), request.station_id)
         return pb.ComputeAssessmentsResponse(assessments=[m.assessment_to_proto(a) for a in assessments])
 
     async def PublishAssessments(  # noqa: N802
         self, request: pb.PublishAssessmentsRequest, context: Context
     ) -> pb.PublishAssessmentsResponse:
-        count = await self._assessment.publish(
-            m.period_parts(request.period), request.station_id, caller=current_caller()
-        )
+        count = await self._assessment.publish(m.period_parts(request.period), request.station_id)
         return pb.PublishAssessmentsResponse(published_count=count)
 
     async def GetAssessment(  # noqa: N802

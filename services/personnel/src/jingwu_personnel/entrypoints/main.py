@@ -2,26 +2,127 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
 from jingwu.personnel.v1 import personnel_pb2_grpc
-from jingwu.population.v1 import events_pb2 as population_events
-from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu_platform.events import dead_letter_topic, domain_topic
 from jingwu_platform.grpc_server import ServiceRegistration
-from jingwu_platform.kafka import EventConsumer, EventHandler, Inbox
+from jingwu_platform.kafka import EventConsumer, Inbox
 from jingwu_platform.policy import DistrictPolicy
 from jingwu_platform.runtime import ServiceRuntime, connect, run_service
 from jingwu_platform.settings import ServiceSettings
+from jingwu_platform.usecase import UseCaseKit
 
-from jingwu_personnel.adapters.repository import PersonnelStore
-from jingwu_personnel.application.assessment import AssessmentService
-from jingwu_personnel.application.base import SERVICE, Deps
-from jingwu_personnel.application.officers import OfficerService
-from jingwu_personnel.application.postings import PostingService
-from jingwu_personnel.application.reactions import RoomEventReactions
-from jingwu_personnel.application.staffing import StaffingService
-from jingwu_personnel.application.villages import VillageService
-from jingwu_personnel.application.worklogs import WorkLogService
+from jingwu_personnel.adapters.store import mongo_repositories
+from jingwu_personnel.application.assessment import AssessmentApplication
+from jingwu_personnel.application.conduct import ConductApplication
+from jingwu_personnel.application.officers import OfficerApplication
+from jingwu_personnel.application.ports import Repositories
+from jingwu_personnel.application.postings import PostingApplication
+from jingwu_personnel.application.ratings import RatingApplication
+from jingwu_personnel.application.staffing import StaffingApplication
+from jingwu_personnel.application.territory_changes import TerritoryChangeApplication
+from jingwu_personnel.application.villages import VillageApplication
+from jingwu_personnel.application.worklogs import WorkLogApplication
+from jingwu_personnel.entrypoints.event_handlers import PopulationEventHandlers, RoomEventHandlers
 from jingwu_personnel.entrypoints.grpc_api import ACCESS, PersonnelServicer
+
+SERVICE = "personnel"
+# Stable ids of this service (jingwu_platform.usecase.Ids): never change it, ids derive from it (a
+# client's request_id, a moved posting's event id). It is the namespace personnel always used, so ids
+# of requests sent before the use-case kit are the same after it.
+ID_NAMESPACE = uuid.UUID("2b7e6a4c-3d15-4f0b-9c6e-8a1f5d2e7b90")
+
+
+@dataclass(frozen=True)
+class Applications:
+    """Every use-case class of the service, wired over one set of repositories."""
+
+    officers: OfficerApplication
+    postings: PostingApplication
+    villages: VillageApplication
+    logs: WorkLogApplication
+    staffing: StaffingApplication
+    conduct: ConductApplication
+    ratings: RatingApplication
+    assessment: AssessmentApplication
+    territory: TerritoryChangeApplication
+
+    def servicer(self) -> PersonnelServicer:
+        return PersonnelServicer(
+            officers=self.officers,
+            postings=self.postings,
+            villages=self.villages,
+            logs=self.logs,
+            staffing=self.staffing,
+            conduct=self.conduct,
+            ratings=self.ratings,
+            assessment=self.assessment,
+        )
+
+
+def applications(kit: UseCaseKit, r: Repositories) -> Applications:
+    # Commands ask staffing evaluation for a check after their change (StaffingChecks): here the
+    # in-process, coalescing StaffingApplication.
+    staffing = StaffingApplication(
+        kit,
+        findings=r.findings,
+        officers=r.officers,
+        postings=r.postings,
+        villages=r.villages,
+        logs=r.logs,
+        rooms=r.rooms,
+        zones=r.zones,
+        stations=r.stations,
+    )
+    return Applications(
+        officers=OfficerApplication(
+            kit,
+            officers=r.officers,
+            unmasked_reads=r.unmasked_reads,
+            postings=r.postings,
+            villages=r.villages,
+            staffing=staffing,
+        ),
+        postings=PostingApplication(
+            kit,
+            postings=r.postings,
+            officers=r.officers,
+            villages=r.villages,
+            rooms=r.rooms,
+            zones=r.zones,
+            stations=r.stations,
+            staffing=staffing,
+        ),
+        villages=VillageApplication(
+            kit, villages=r.villages, officers=r.officers, postings=r.postings, staffing=staffing
+        ),
+        logs=WorkLogApplication(
+            kit, logs=r.logs, officers=r.officers, villages=r.villages, postings=r.postings, staffing=staffing
+        ),
+        staffing=staffing,
+        conduct=ConductApplication(kit, conduct=r.conduct, officers=r.officers),
+        ratings=RatingApplication(kit, ratings=r.ratings, officers=r.officers),
+        assessment=AssessmentApplication(
+            kit,
+            assessments=r.assessments,
+            officers=r.officers,
+            postings=r.postings,
+            logs=r.logs,
+            ratings=r.ratings,
+            conduct=r.conduct,
+        ),
+        territory=TerritoryChangeApplication(
+            kit,
+            rooms=r.rooms,
+            zones=r.zones,
+            stations=r.stations,
+            villages=r.villages,
+            postings=r.postings,
+            staffing=staffing,
+        ),
+    )
 
 
 def build_runtime(
@@ -30,12 +131,9 @@ def build_runtime(
     """The runtime, and its consumer of room and population events (exposed for its counters)."""
     district = settings.district
     connections = connect(settings)
-    store = PersonnelStore(connections.database)
-    relay = connections.outbox_relay(store.outbox_collections)
-    deps = Deps(district, store, relay, policy or DistrictPolicy.from_env())
-    staffing = StaffingService(deps)
-    postings = PostingService(deps, staffing)
-    reactions = RoomEventReactions(deps, postings, staffing)
+    repositories, indexes = mongo_repositories(connections.database, connections.outbox)
+    kit = UseCaseKit.create(district, SERVICE, ID_NAMESPACE, policy=policy or DistrictPolicy.from_env())
+    apps = applications(kit, repositories)
     rooms_topic = domain_topic(district, "rooms")
     population_topic = domain_topic(district, "population")
     dlq = dead_letter_topic(district, SERVICE)
@@ -47,30 +145,18 @@ def build_runtime(
         topics=[rooms_topic, population_topic],
         dead_letter_topic=dlq,
         handlers=[
-            EventHandler(room_events.RoomOpened, reactions.on_room_opened),
-            EventHandler(room_events.RoomPlanned, reactions.on_room_planned),
-            EventHandler(room_events.RoomsMerged, reactions.on_rooms_merged),
-            EventHandler(room_events.RoomClosed, reactions.on_room_closed),
-            EventHandler(room_events.StationCreated, reactions.on_station_created),
-            EventHandler(room_events.VillageRegistered, reactions.on_village_registered),
-            EventHandler(room_events.ZoneCreated, reactions.on_zone_created),
-            EventHandler(room_events.ZonesRedivided, reactions.on_zones_redivided),
-            EventHandler(population_events.ZonePopulationChanged, reactions.on_zone_population_changed),
+            *RoomEventHandlers(apps.territory).handlers(),
+            *PopulationEventHandlers(apps.territory).handlers(),
         ],
     )
-    servicer = PersonnelServicer(
-        officers=OfficerService(deps, postings, staffing),
-        postings=postings,
-        villages=VillageService(deps),
-        logs=WorkLogService(deps, staffing),
-        staffing=staffing,
-        assessment=AssessmentService(deps),
-    )
     runtime = connections.runtime(
-        [ServiceRegistration(ACCESS, servicer, personnel_pb2_grpc.add_PersonnelServiceServicer_to_server)],
-        relay=relay,
+        [
+            ServiceRegistration(
+                ACCESS, apps.servicer(), personnel_pb2_grpc.add_PersonnelServiceServicer_to_server
+            )
+        ],
         topics=[domain_topic(district, SERVICE), rooms_topic, population_topic, dlq],
-        on_started=[store.ensure_indexes],
+        on_started=indexes,
     )
     return runtime, consumer
 
