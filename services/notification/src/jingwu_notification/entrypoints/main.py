@@ -1,58 +1,278 @@
-"""Process entry point: ``jingwu-notification`` (settings from JINGWU_* environment variables)."""
+"""Process entry point: ``jingwu-notification`` (settings from JINGWU_* environment variables, the
+service's own from JINGWU_NOTIFICATION_*, see options.py).
+
+The process runs: the gRPC API (NotificationService, SubscriptionService); three consumers, each on a
+group of its own — reactions to the other services' events (read models, notices, reminders), the
+deliveries that follow from its own events, and the fan-out to subscribers' webhooks; the delivery
+worker; the online police room (HTTP); and the calendar rules below.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from jingwu.notification.v1 import notification_pb2_grpc
+from jingwu.notification.v1 import notification_pb2_grpc, subscriptions_pb2_grpc
 from jingwu_platform.events import dead_letter_topic, domain_topic
+from jingwu_platform.failpoints import Failpoints
 from jingwu_platform.grpc_server import ServiceRegistration
 from jingwu_platform.kafka import EventConsumer, Inbox
 from jingwu_platform.runtime import ServiceRuntime, connect, run_service
 from jingwu_platform.settings import ServiceSettings
-from jingwu_platform.usecase import UseCaseKit
+from jingwu_platform.usecase import Clock, UseCaseKit
 
-from jingwu_notification.adapters.repository import MongoNoticeRepository
+from jingwu_notification.adapters.delivery_repository import (
+    MongoDeliveryRepository,
+    MongoSubscriptionRepository,
+)
+from jingwu_notification.adapters.directory import (
+    MongoContactDirectory,
+    MongoFactRepository,
+    MongoPostingDirectory,
+    MongoRoomDirectory,
+)
+from jingwu_notification.adapters.email import EmailSender, SmtpSettings
+from jingwu_notification.adapters.event_payloads import EVENT_MODULES, known_event_types
+from jingwu_notification.adapters.group_chat import GroupChatSender
+from jingwu_notification.adapters.repository import (
+    MongoAppointmentRepository,
+    MongoFindingRepository,
+    MongoFollowUpRepository,
+    MongoMatterRepository,
+    MongoMeetingRepository,
+    MongoNoticeRepository,
+    MongoReminderRepository,
+)
+from jingwu_notification.adapters.webhooks import WebhookSender
+from jingwu_notification.application.channels import MessageSender
+from jingwu_notification.application.checks import RuleChecks
+from jingwu_notification.application.deliveries import DeliveryApplication
+from jingwu_notification.application.directory import DirectoryApplication
+from jingwu_notification.application.matters import MatterApplication
+from jingwu_notification.application.meetings import MeetingApplication
 from jingwu_notification.application.notices import SERVICE, NoticeApplication
-from jingwu_notification.entrypoints.event_handlers import RoomEventHandlers
-from jingwu_notification.entrypoints.grpc_api import ACCESS, NotificationServicer
+from jingwu_notification.application.reminders import ReminderApplication
+from jingwu_notification.application.staff import RoomStaff
+from jingwu_notification.application.subscriptions import SubscriptionApplication
+from jingwu_notification.domain.deliveries import ChannelKind
+from jingwu_notification.entrypoints import grpc_api, subscriptions_grpc
+from jingwu_notification.entrypoints.delivery_worker import DeliveryWorker
+from jingwu_notification.entrypoints.event_handlers import (
+    PatrolEventHandlers,
+    PersonnelEventHandlers,
+    PopulationEventHandlers,
+    RoomEventHandlers,
+)
+from jingwu_notification.entrypoints.fanout import FanOutHandlers
+from jingwu_notification.entrypoints.options import NotificationOptions
+from jingwu_notification.entrypoints.own_events import OwnEventHandlers
+from jingwu_notification.entrypoints.resident_api import ResidentApi
+from jingwu_notification.entrypoints.schedules import (
+    CALLBACK_ESCALATION,
+    MEETING_CHECK,
+    SCHEDULES,
+    WEEKLY_NOTICE_CHECK,
+    WEEKLY_NOTICE_DRAFT,
+)
+
+__all__ = ["SCHEDULES", "build", "build_runtime", "run"]
 
 # Stable ids of this service (jingwu_platform.usecase.Ids): never change it, ids derive from it.
 ID_NAMESPACE = uuid.UUID("3f6c2a91-8d4e-4b7a-9e15-6a0c2d7b4e83")
 
 
-def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsumer]:
-    """The runtime, and its consumer of room events (exposed for its counters)."""
+# The other services' topics this service reacts to (its own is consumed apart: deliveries follow from
+# its events, on a group of their own, so a slow channel never holds up the read models).
+CONSUMED_DOMAINS = ("rooms", "personnel", "population", "patrol")
+
+
+@dataclass
+class NotificationProcess:
+    """The runtime and the parts tests look at."""
+
+    runtime: ServiceRuntime
+    reactions: EventConsumer
+    outgoing: EventConsumer
+    fan_out: EventConsumer
+    deliveries: DeliveryApplication
+    resident_api: ResidentApi
+    use_cases: grpc_api.NotificationUseCases
+    subscriptions: SubscriptionApplication
+
+
+def senders(
+    options: NotificationOptions,
+) -> tuple[dict[ChannelKind, MessageSender], list[WebhookSender | GroupChatSender]]:
+    webhook = WebhookSender(timeout_s=options.webhook_timeout_s)
+    channels: dict[ChannelKind, MessageSender] = {ChannelKind.WEBHOOK: webhook}
+    closable: list[WebhookSender | GroupChatSender] = [webhook]
+    if options.smtp_host:
+        channels[ChannelKind.EMAIL] = EmailSender(
+            SmtpSettings(
+                host=options.smtp_host,
+                port=options.smtp_port,
+                sender=options.smtp_sender,
+                username=options.smtp_username,
+                password=options.smtp_password.get_secret_value(),
+                starttls=options.smtp_starttls,
+            )
+        )
+    if options.group_api_url:
+        group = GroupChatSender(options.group_api_url, timeout_s=options.webhook_timeout_s)
+        channels[ChannelKind.GROUP] = group
+        closable.append(group)
+    return channels, closable
+
+
+def build(
+    settings: ServiceSettings, options: NotificationOptions | None = None, *, clock: Clock | None = None
+) -> NotificationProcess:
+    options = options or NotificationOptions()
     district = settings.district
     connections = connect(settings)
-    notices = MongoNoticeRepository(connections.database, connections.outbox)
-    application = NoticeApplication(UseCaseKit.create(district, SERVICE, ID_NAMESPACE), notices)
-    rooms_topic = domain_topic(district, "rooms")
+    db, outbox = connections.database, connections.outbox
+    kit = UseCaseKit.create(district, SERVICE, ID_NAMESPACE, clock=clock)
+
+    notices = MongoNoticeRepository(db, outbox)
+    meetings = MongoMeetingRepository(db, outbox)
+    follow_ups = MongoFollowUpRepository(db, outbox)
+    matters = MongoMatterRepository(db, outbox)
+    appointments = MongoAppointmentRepository(db, outbox)
+    reminders = MongoReminderRepository(db, outbox)
+    findings = MongoFindingRepository(db, outbox)
+    subscriptions = MongoSubscriptionRepository(db, outbox)
+    deliveries = MongoDeliveryRepository(db, outbox)
+    rooms, postings = MongoRoomDirectory(db), MongoPostingDirectory(db)
+    facts, contacts = MongoFactRepository(db), MongoContactDirectory(db)
+
+    staff = RoomStaff(postings)
+    directory = DirectoryApplication(kit, rooms, postings, facts, contacts)
+    notice_app = NoticeApplication(kit, notices, rooms, facts, staff)
+    meeting_app = MeetingApplication(kit, meetings, follow_ups, staff)
+    matter_app = MatterApplication(
+        kit, matters, appointments=appointments, rooms=rooms, postings=postings, staff=staff
+    )
+    reminder_app = ReminderApplication(kit, reminders, rooms, postings)
+    checks = RuleChecks(
+        kit,
+        findings=findings,
+        rooms=rooms,
+        notices=notice_app,
+        meetings=meeting_app,
+        matters=matter_app,
+        matter_records=matters,
+        reminders=reminder_app,
+    )
+    channels, closable = senders(options)
+    delivery_app = DeliveryApplication(
+        kit,
+        deliveries,
+        contacts,
+        subscriptions,
+        channels,
+        policy=options.retry_policy(),
+        failpoints=Failpoints(settings.failpoints),
+        holder=settings.instance_id,
+    )
+    subscription_app = SubscriptionApplication(kit, subscriptions, delivery_app, known_event_types())
+    use_cases = grpc_api.NotificationUseCases(
+        notice_app, meeting_app, matter_app, reminder_app, directory, checks
+    )
+
     dlq = dead_letter_topic(district, SERVICE)
-    consumer = EventConsumer(
+    consumed = [domain_topic(district, d) for d in CONSUMED_DOMAINS]
+    reactions = EventConsumer(
         broker=connections.broker,
         publisher=connections.publisher,
-        inbox=Inbox(connections.database, consumer=f"{SERVICE}.rooms"),
+        inbox=Inbox(db, consumer=f"{SERVICE}.reactions"),
         group_id=f"jingwu-{district}-{SERVICE}",
-        topics=[rooms_topic],
+        topics=consumed,
         dead_letter_topic=dlq,
-        handlers=RoomEventHandlers(application).handlers(),
-    )
-    servicer = NotificationServicer(application)  # type: ignore[abstract]  # unimplemented RPCs: UNIMPLEMENTED
-    runtime = connections.runtime(
-        [
-            ServiceRegistration(
-                ACCESS, servicer, notification_pb2_grpc.add_NotificationServiceServicer_to_server
-            )
+        handlers=[
+            *RoomEventHandlers(notice_app, directory).handlers(),
+            *PersonnelEventHandlers(directory, reminder_app).handlers(),
+            *PopulationEventHandlers(directory, reminder_app).handlers(),
+            *PatrolEventHandlers(directory, reminder_app).handlers(),
         ],
-        topics=[domain_topic(district, SERVICE), rooms_topic, dlq],
-        on_started=[notices.ensure_indexes],
     )
-    return runtime, consumer
+    own_topic = domain_topic(district, SERVICE)
+    outgoing = EventConsumer(
+        broker=connections.broker,
+        publisher=connections.publisher,
+        inbox=Inbox(db, consumer=f"{SERVICE}.outgoing"),
+        group_id=f"jingwu-{district}-{SERVICE}-outgoing",
+        topics=[own_topic],
+        dead_letter_topic=dlq,
+        handlers=OwnEventHandlers(delivery_app, reminder_app).handlers(),
+    )
+    fan_out_topics = [domain_topic(district, d) for d in EVENT_MODULES]
+    fan_out = EventConsumer(
+        broker=connections.broker,
+        publisher=connections.publisher,
+        inbox=Inbox(db, consumer=f"{SERVICE}.subscriptions"),
+        group_id=f"jingwu-{district}-{SERVICE}-subscriptions",
+        topics=fan_out_topics,
+        dead_letter_topic=dlq,
+        handlers=FanOutHandlers(subscription_app).handlers(),
+    )
+    worker = DeliveryWorker(
+        delivery_app,
+        kit.clock,
+        poll_interval_s=options.delivery_poll_interval_s,
+        closers=[c.close for c in closable],
+    )
+    resident_api = ResidentApi(notice_app, matter_app, district=district, options=options)
+    registrations = [
+        ServiceRegistration(
+            grpc_api.ACCESS,
+            grpc_api.NotificationServicer(use_cases),
+            notification_pb2_grpc.add_NotificationServiceServicer_to_server,
+        ),
+        ServiceRegistration(
+            subscriptions_grpc.ACCESS,
+            subscriptions_grpc.SubscriptionServicer(subscription_app, delivery_app),
+            subscriptions_pb2_grpc.add_SubscriptionServiceServicer_to_server,
+        ),
+    ]
+    indexed = (
+        notices,
+        meetings,
+        follow_ups,
+        matters,
+        appointments,
+        reminders,
+        findings,
+        deliveries,
+        rooms,
+        postings,
+        facts,
+    )
+    runtime = connections.runtime(
+        registrations,
+        topics=sorted({*consumed, own_topic, *fan_out_topics, dlq}),
+        on_started=[repository.ensure_indexes for repository in indexed],
+        components=[worker, resident_api],
+        schedules=[
+            WEEKLY_NOTICE_DRAFT.bind(notice_app.draft_week),
+            WEEKLY_NOTICE_CHECK.bind(checks.check_weekly_notices),
+            MEETING_CHECK.bind(checks.check_meetings),
+            CALLBACK_ESCALATION.bind(checks.daily_callbacks),
+        ],
+        clock=kit.clock,
+    )
+    return NotificationProcess(
+        runtime, reactions, outgoing, fan_out, delivery_app, resident_api, use_cases, subscription_app
+    )
+
+
+def build_runtime(settings: ServiceSettings) -> tuple[ServiceRuntime, EventConsumer]:
+    """The runtime, and its consumer of the district's events (exposed for its counters)."""
+    process = build(settings)
+    return process.runtime, process.reactions
 
 
 def run() -> None:
-    run_service(SERVICE, lambda settings: build_runtime(settings)[0])
+    run_service(SERVICE, lambda settings: build(settings).runtime)
 
 
 if __name__ == "__main__":
