@@ -31,6 +31,15 @@ class Role(StrEnum):
     PII_READER = "pii_reader"
     # Another Jingwu service acting on its own behalf.
     SERVICE = "service"
+    # Reads the audit trail of personal-data access and may export personal data in bulk (R-POP-6).
+    AUDITOR = "auditor"
+    # Another police system at the city level (command centre, criminal investigation, traffic): reads
+    # across districts with a city-wide credential, never writes (R-NOT-5).
+    CITY_READER = "city_reader"
+
+
+# The district of a city-wide credential (R-NOT-5): accepted by every district's services, for reads only.
+CITY_WIDE = "*"
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,11 @@ class Caller:
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def city_wide(self) -> bool:
+        """A city-level reader's credential (district ``*``): reads any district, writes none."""
+        return self.district == CITY_WIDE
 
 
 class InvalidCredential(Exception):
@@ -75,6 +89,10 @@ def verify_token(secret: str, token: str) -> Caller:
         roles = frozenset(Role(r) for r in claims.get("roles", []))
     except ValueError as exc:
         raise InvalidCredential(f"unknown role in token: {exc}") from exc
+    if district == CITY_WIDE and Role.CITY_READER not in roles:
+        raise InvalidCredential(
+            f"a city-wide credential (district {CITY_WIDE!r}) is for the {Role.CITY_READER} role"
+        )
     return Caller(subject=subject, district=district, roles=roles)
 
 

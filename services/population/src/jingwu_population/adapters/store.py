@@ -1,0 +1,284 @@
+"""The population made durable in the district database, answered from memory (docs/adr: population
+store layout).
+
+FerretDB v1 (SQLite backend) answers every query by scanning: even ``{_id: x}`` is a full table scan
+(its SQL ``_ferretdb_sjson->'$._id'`` does not match the ``_id`` index expression), so a lookup among a
+million documents takes tens of milliseconds, and a filter on another field is a scan in Go. The
+service therefore keeps the district's population in an indexed image (adapters.image) and uses the
+store only in ways that do not scan large collections:
+
+- ``population.journal``: every commit is ONE inserted document holding the new states of the
+  aggregates it touched and their events (the outbox, relayed by jingwu_platform.outbox). Small: an
+  archiver moves published records to ``population.log``.
+- ``population.log``: archived journal records, inserted, never updated.
+- ``population.segment.<name>``: bulk-written sets of aggregates (a ledger import), invisible until
+  listed in the manifest.
+- ``population.manifest``: one document listing the segments; adding a segment (with the import's
+  final state and events) is the single-document commit point of an import.
+- ``population.staged``: chunks of rows of imports not committed yet.
+
+At start the image is rebuilt: segments and records in commit order (later states win). One writer
+per district (the replica lock locally; one replica in clusters) makes the image authoritative.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jingwu_platform.codec import DocumentCodec
+from jingwu_platform.mongo import Document
+from jingwu_platform.outbox import PENDING, OutboxRegistry, outbox_update, with_outbox
+from pymongo import InsertOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from jingwu_population.adapters.image import id_of
+from jingwu_population.adapters.queries import ImageQueries
+from jingwu_population.application.ports import Aggregate, Change
+from jingwu_population.domain.audit import AuditEntry
+from jingwu_population.domain.counts import PublishedZonePopulation
+from jingwu_population.domain.information import InformationRecord
+from jingwu_population.domain.ledger import LedgerImport
+from jingwu_population.domain.people import House, Resident
+from jingwu_population.domain.places import Inspection, Place
+from jingwu_population.domain.territory import HandoverChunk, Redivision, Station, Village, Zone
+from jingwu_population.domain.visits import Visit
+
+log = logging.getLogger(__name__)
+
+JOURNAL = "population.journal"
+LOG = "population.log"
+MANIFEST = "population.manifest"
+STAGED = "population.staged"
+SEGMENT_PREFIX = "population.segment."
+MANIFEST_ID = "manifest"
+# Segment documents are written in batches of this many.
+SEGMENT_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    codec: DocumentCodec[Any]
+
+
+KINDS: dict[type, Kind] = {
+    cls: Kind(name, DocumentCodec(cls, id_field=id_field))
+    for cls, name, id_field in (
+        (House, "house", "house_id"),
+        (Resident, "resident", "resident_id"),
+        (Place, "place", "place_id"),
+        (Inspection, "inspection", "inspection_id"),
+        (InformationRecord, "record", "record_id"),
+        (Visit, "visit", "visit_id"),
+        (Zone, "zone", "zone_code"),
+        (Village, "village", "village_id"),
+        (Station, "station", "station_id"),
+        (Redivision, "redivision", "redivision_id"),
+        (HandoverChunk, "handover", "chunk_id"),
+        (PublishedZonePopulation, "zone_published", "zone_code"),
+        (LedgerImport, "import", "import_id"),
+        (AuditEntry, "audit", "sequence"),
+    )
+}
+BY_NAME = {kind.name: cls for cls, kind in KINDS.items()}
+
+
+def encode(aggregate: Aggregate) -> Document:
+    kind = KINDS[type(aggregate)]
+    return {"k": kind.name, "d": kind.codec.to_document(aggregate)}
+
+
+def decode(entry: Document) -> Aggregate:
+    cls = BY_NAME[entry["k"]]
+    decoded: Aggregate = KINDS[cls].codec.from_document(entry["d"])
+    return decoded
+
+
+def segment_key(aggregate: Aggregate) -> str:
+    return f"{KINDS[type(aggregate)].name}/{id_of(aggregate)}"
+
+
+class StoredPopulation(ImageQueries):
+    def __init__(self, database: AsyncDatabase[Document], outbox: OutboxRegistry) -> None:
+        super().__init__()
+        self._db = database
+        self._journal = database[JOURNAL]
+        self._log = database[LOG]
+        self._manifest = database[MANIFEST]
+        self._staged = database[STAGED]
+        self._outbox = outbox
+        outbox.track(self._journal)
+        outbox.track(self._manifest)
+        self._lock = asyncio.Lock()
+        self._seq = 0
+        self.loaded = asyncio.Event()
+        self.segment_batch = SEGMENT_BATCH
+        # Fault injection for tests: called after each batch of an import's segment is written (a
+        # crash there must leave nothing visible).
+        self.after_segment_batch: Callable[[int], Awaitable[None]] | None = None
+        self.records_loaded = 0
+        self.segments_loaded = 0
+
+    # ── start ──────────────────────────────────────────────────────────────────────────────────
+
+    async def load(self) -> None:
+        """Rebuild the image from the store: segments and journal records in commit order."""
+        records: dict[int, Document] = {}
+        for collection in (self._log, self._journal):
+            async for document in collection.find({}, {"seq": 1, "entities": 1}):
+                records[int(document["seq"])] = document
+        manifest = await self._manifest.find_one({"_id": MANIFEST_ID}) or {}
+        segments = sorted(manifest.get("segments") or [], key=lambda s: int(s["seq"]))
+        pending = sorted(records)
+        position = 0
+        for segment in segments:
+            while position < len(pending) and pending[position] <= int(segment["seq"]):
+                self._apply_record(records[pending[position]])
+                position += 1
+            await self._load_segment(segment)
+        while position < len(pending):
+            self._apply_record(records[pending[position]])
+            position += 1
+        self._seq = max([*records, *(int(s["seq"]) for s in segments), 0])
+        self.records_loaded = len(records)
+        self.segments_loaded = len(segments)
+        self.loaded.set()
+        log.info(
+            "population loaded",
+            extra={
+                "residents": len(self.image.residents),
+                "houses": len(self.image.houses),
+                "records": len(records),
+                "segments": len(segments),
+            },
+        )
+
+    def _apply_record(self, record: Document) -> None:
+        self.image.apply([decode(entry) for entry in record.get("entities") or ()])
+
+    async def _load_segment(self, segment: Document) -> None:
+        batch: list[Aggregate] = []
+        async for document in self._db[segment["name"]].find({}):
+            batch.append(decode(document))
+            if len(batch) >= 10_000:
+                self.image.apply(batch, bulk=True)
+                batch = []
+        self.image.apply(batch, bulk=True)
+        self.image.apply([decode(entry) for entry in segment.get("entities") or ()])
+
+    # ── commits ────────────────────────────────────────────────────────────────────────────────
+
+    async def commit(self, change: Change) -> list[Aggregate] | None:
+        async with self._lock:
+            stored = self.prepared(change)
+            if stored is None:
+                return None
+            seq = self._seq + 1
+            document: Document = {"_id": f"{seq:012d}", "seq": seq, "entities": [encode(a) for a in stored]}
+            if change.events:
+                document = with_outbox(document, change.events)
+            await self._journal.insert_one(document)
+            self._seq = seq
+            self.image.apply(stored)
+        if change.events:
+            self._outbox.notify()
+        return stored
+
+    async def archive(self) -> int:
+        """Move journal records whose events are all published to the log; the journal (which the
+        outbox relay polls) stays small. Idempotent: a crash between the two steps repeats nothing."""
+        done = [d async for d in self._journal.find({PENDING: {"$exists": False}})]
+        if not done:
+            return 0
+        try:
+            await self._log.insert_many(
+                [{"_id": d["_id"], "seq": d["seq"], "entities": d.get("entities") or []} for d in done],
+                ordered=False,
+            )
+        except BulkWriteError as error:  # archived before a crash: the copies are there already
+            if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
+                raise
+        await self._journal.delete_many(
+            {"_id": {"$in": [d["_id"] for d in done]}, PENDING: {"$exists": False}}
+        )
+        return len(done)
+
+    async def stored_audit_entries(self) -> list[AuditEntry]:
+        """Read back from the store (not the image): what verification must check."""
+        entries: dict[int, AuditEntry] = {}
+        for collection in (self._log, self._journal):
+            async for document in collection.find({}, {"entities": 1}):
+                for entry in document.get("entities") or ():
+                    if entry.get("k") == "audit":
+                        decoded = decode(entry)
+                        assert isinstance(decoded, AuditEntry)
+                        entries[decoded.sequence] = decoded
+        return [entries[s] for s in sorted(entries)]
+
+    # ── imports ────────────────────────────────────────────────────────────────────────────────
+
+    async def stage_rows(
+        self, import_id: str, chunk: int, rows: Sequence[tuple[int, dict[str, str]]]
+    ) -> None:
+        document = {
+            "_id": f"{import_id}/{chunk:06d}",
+            "import_id": import_id,
+            "chunk": chunk,
+            "rows": [{"n": number, "c": cells} for number, cells in rows],
+        }
+        try:
+            await self._staged.insert_one(document)
+        except DuplicateKeyError:
+            # The same file's chunk again (a resumed upload): the content is the same.
+            return
+
+    async def staged_rows(self, import_id: str) -> list[tuple[int, dict[str, str]]]:
+        rows: list[tuple[int, dict[str, str]]] = []
+        async for document in self._staged.find({"import_id": import_id}):
+            rows += ((int(r["n"]), dict(r["c"])) for r in document["rows"])
+        rows.sort(key=lambda r: r[0])
+        return rows
+
+    async def drop_staged(self, import_id: str) -> None:
+        await self._staged.delete_many({"import_id": import_id})
+
+    async def publish_import(
+        self, ledger_import: LedgerImport, created: Sequence[Aggregate], change: Change
+    ) -> bool:
+        """Write the import's aggregates into a segment of their own (invisible: not in the manifest),
+        then, in one document write, list the segment in the manifest with ``change`` (the import's
+        committed state) and its events. That write is the commit point."""
+        name = f"{SEGMENT_PREFIX}{ledger_import.import_id}"
+        segment = self._db[name]
+        await segment.drop()  # a previous attempt that crashed before its commit point
+        for start in range(0, len(created), self.segment_batch):
+            batch = created[start : start + self.segment_batch]
+            await segment.bulk_write(
+                [InsertOne({"_id": segment_key(a), **encode(a)}) for a in batch], ordered=False
+            )
+            if self.after_segment_batch is not None:
+                await self.after_segment_batch(start + len(batch))
+        async with self._lock:
+            stored = self.prepared(change)
+            if stored is None or self.collides(created):
+                return False
+            seq = self._seq
+            entry = {"name": name, "seq": seq, "entities": [encode(a) for a in stored]}
+            update = {"$push": {"segments": entry}}
+            if change.events:
+                update = outbox_update(change.events, **update)
+            await self._manifest.update_one({"_id": MANIFEST_ID}, update, upsert=True)
+            self.image.apply(created, bulk=True)
+            self.image.apply(stored)
+        if change.events:
+            self._outbox.notify()
+        return True
+
+    async def segment_names(self) -> list[str]:
+        manifest = await self._manifest.find_one({"_id": MANIFEST_ID}) or {}
+        return [s["name"] for s in manifest.get("segments") or ()]
