@@ -4,7 +4,7 @@ Jingwu library chart. Every template takes a context dict:
   name: the service name (rooms, notification, personnel, ...)
   svc:  that service's values (replicas, grpcPort, resources, component, image, env)
 and reads the district-wide values from root.Values: district, image, kafka, mongo, auth, policy,
-tracing, managedBy, logLevel.
+tracing, managedBy, logLevel, metrics.
 */}}
 
 {{/* District code, validated again here so a chart without the schema still fails clearly. */}}
@@ -54,6 +54,11 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- end -}}
 {{- end -}}
 
+{{/* The Prometheus scrape port of every service container (JINGWU_METRICS_PORT; docs/adr/0022). */}}
+{{- define "jingwu-lib.metricsPort" -}}
+{{- (.root.Values.metrics | default dict).port | default 9464 | int -}}
+{{- end -}}
+
 {{- define "jingwu-lib.mongoSecret" -}}
 {{- .root.Values.mongo.secretName | default (printf "jingwu-%s-mongo" (include "jingwu-lib.districtCode" .)) -}}
 {{- end -}}
@@ -73,10 +78,14 @@ JINGWU_KAFKA_BOOTSTRAP: {{ required "kafka.bootstrap is required" .root.Values.k
 JINGWU_KAFKA_CREATE_TOPICS: "false"
 JINGWU_GRPC_HOST: "0.0.0.0"
 JINGWU_GRPC_PORT: {{ .svc.grpcPort | int | toString | quote }}
+JINGWU_METRICS_HOST: "0.0.0.0"
+JINGWU_METRICS_PORT: {{ include "jingwu-lib.metricsPort" . | quote }}
 JINGWU_TRACE_EXPORTER: {{ .root.Values.tracing.exporter | quote }}
 JINGWU_OTLP_ENDPOINT: {{ .root.Values.tracing.otlpEndpoint | default "" | quote }}
 JINGWU_LOG_LEVEL: {{ .root.Values.logLevel | default "INFO" | quote }}
 JINGWU_POLICY_JSON: {{ .root.Values.policy | default dict | toJson | quote }}
+{{- /* Calendar rules run as the service's CronJobs (jingwu-lib.cronjobs), not on the pods' timers. */}}
+JINGWU_SCHEDULES: "cronjob"
 {{- range $key, $value := .svc.env | default dict }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
@@ -107,6 +116,9 @@ automountServiceAccountToken: false
 
 {{- define "jingwu-lib.deployment" -}}
 {{- $port := .svc.grpcPort | int -}}
+{{- if eq $port (include "jingwu-lib.metricsPort" . | int) -}}
+{{- fail (printf "metrics.port %d is %s's grpcPort: the two must differ" $port .name) -}}
+{{- end -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -132,6 +144,10 @@ spec:
       annotations:
         # Roll the pods when their settings change (env is read once at start).
         jingwu.police.cn/config-checksum: {{ include "jingwu-lib.configData" . | sha256sum }}
+        # Annotation-based Prometheus discovery (kubernetes_sd pod role); a ServiceMonitor is optional.
+        prometheus.io/scrape: "true"
+        prometheus.io/port: {{ include "jingwu-lib.metricsPort" . | quote }}
+        prometheus.io/path: /metrics
     spec:
       serviceAccountName: {{ .name }}
       automountServiceAccountToken: false
@@ -151,6 +167,9 @@ spec:
           ports:
             - name: grpc
               containerPort: {{ $port }}
+              protocol: TCP
+            - name: metrics
+              containerPort: {{ include "jingwu-lib.metricsPort" . }}
               protocol: TCP
           envFrom:
             - configMapRef:
@@ -223,6 +242,40 @@ spec:
       targetPort: grpc
       protocol: TCP
       appProtocol: grpc
+    - name: metrics
+      port: {{ include "jingwu-lib.metricsPort" . }}
+      targetPort: metrics
+      protocol: TCP
+      appProtocol: http
+{{- end -}}
+
+{{/* Only with metrics.serviceMonitor.enabled (the Prometheus Operator's CRD must exist). */}}
+{{- define "jingwu-lib.servicemonitor" -}}
+{{- $monitor := (.root.Values.metrics | default dict).serviceMonitor | default dict -}}
+{{- if $monitor.enabled -}}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .name }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "jingwu-lib.labels" . | nindent 4 }}
+    {{- with $monitor.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "jingwu-lib.selectorLabels" . | nindent 6 }}
+  namespaceSelector:
+    matchNames: [{{ .root.Release.Namespace | quote }}]
+  endpoints:
+    - port: metrics
+      path: /metrics
+      scheme: http
+      interval: {{ $monitor.interval | default "30s" }}
+      scrapeTimeout: {{ $monitor.scrapeTimeout | default "10s" }}
+{{- end -}}
 {{- end -}}
 
 {{/* Only with more than one replica: a PDB on a single pod would block every node drain. */}}
@@ -260,4 +313,9 @@ spec:
 ---
 {{ . }}
 {{- end }}
+{{- with (include "jingwu-lib.servicemonitor" .) }}
+---
+{{ . }}
+{{- end }}
+{{- include "jingwu-lib.cronjobs" . }}
 {{- end -}}

@@ -8,9 +8,10 @@ import importlib
 
 import pytest
 from google.protobuf.descriptor import FileDescriptor
-from jingwu.notification.v1 import notification_pb2
+from jingwu.notification.v1 import notification_pb2, subscriptions_pb2
 from jingwu.patrol.v1 import patrol_pb2
 from jingwu.personnel.v1 import personnel_pb2
+from jingwu.platform.v1 import status_pb2
 from jingwu.population.v1 import population_pb2
 from jingwu.rooms.v1 import rooms_pb2
 from jingwu.telemetry.v1 import telemetry_pb2
@@ -20,22 +21,27 @@ CONTRACT_FILES: tuple[FileDescriptor, ...] = (
     rooms_pb2.DESCRIPTOR,
     personnel_pb2.DESCRIPTOR,
     notification_pb2.DESCRIPTOR,
+    subscriptions_pb2.DESCRIPTOR,
     population_pb2.DESCRIPTOR,
     patrol_pb2.DESCRIPTOR,
     telemetry_pb2.DESCRIPTOR,
+    status_pb2.DESCRIPTOR,
 )
 # The gRPC entry point module of each served service: it declares ACCESS.
 SERVED = {
     "jingwu.rooms.v1.RoomRegistryService": "jingwu_rooms.entrypoints.grpc_api",
     "jingwu.personnel.v1.PersonnelService": "jingwu_personnel.entrypoints.grpc_api",
     "jingwu.notification.v1.NotificationService": "jingwu_notification.entrypoints.grpc_api",
+    "jingwu.telemetry.v1.TelemetryService": "jingwu_telemetry.entrypoints.grpc_api",
+    "jingwu.notification.v1.SubscriptionService": "jingwu_notification.entrypoints.subscriptions_grpc",
+    # Served by the platform itself on every service's gRPC server.
+    "jingwu.platform.v1.StatusService": "jingwu_platform.status_service",
 }
 # Contracts whose service is not built yet (no process serves them). Each issue that builds one moves
 # it to SERVED.
 NOT_SERVED_YET = {
     "jingwu.population.v1.PopulationService",
     "jingwu.patrol.v1.PatrolService",
-    "jingwu.telemetry.v1.TelemetryService",
 }
 
 SERVICES = [service for file in CONTRACT_FILES for service in file.services_by_name.values()]

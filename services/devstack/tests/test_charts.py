@@ -158,8 +158,7 @@ def test_managed_by_defaults_to_helm() -> None:
 def test_probes_are_native_grpc_on_the_service_port(district: list[dict[str, Any]]) -> None:
     for name, deployment in _by_kind(district, "Deployment").items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        (port,) = container["ports"]
-        assert port["name"] == "grpc"
+        (port,) = [p for p in container["ports"] if p["name"] == "grpc"]  # and "metrics": test_charts_metrics
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert container[probe]["grpc"] == {"port": port["containerPort"]}, (name, probe)
             assert "httpGet" not in container[probe] and "exec" not in container[probe]
@@ -203,8 +202,8 @@ def test_services_are_clusterip_grpc(district: list[dict[str, Any]]) -> None:
     deployments = _by_kind(district, "Deployment")
     for name, service in _by_kind(district, "Service").items():
         assert service["spec"]["type"] == "ClusterIP"
-        (port,) = service["spec"]["ports"]
-        assert port["name"] == "grpc" and port["appProtocol"] == "grpc" and port["targetPort"] == "grpc"
+        (port,) = [p for p in service["spec"]["ports"] if p["name"] == "grpc"]
+        assert port["appProtocol"] == "grpc" and port["targetPort"] == "grpc"
         template_labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         assert service["spec"]["selector"].items() <= template_labels.items()
 

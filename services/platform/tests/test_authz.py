@@ -25,6 +25,10 @@ def rules(**overrides: object) -> dict[str, object]:
         PublishNotice=allow(Role.OFFICER, idempotency_key="request_id"),
         ScheduleResidentMeeting=allow(Role.OFFICER, idempotency_key="request_id"),
         EntrustMatter=allow(Role.OFFICER, idempotency_key="request_id"),
+        BookAppointment=allow(Role.OFFICER, idempotency_key="request_id"),
+        PublishNoticeDraft=allow(Role.OFFICER, idempotency_key="notice_id"),
+        RecordMeetingMinutes=allow(Role.OFFICER, idempotency_key="meeting_id"),
+        RecordSatisfaction=allow(Role.OFFICER, idempotency_key="matter_id"),
     )
     table.update(overrides)
     return table

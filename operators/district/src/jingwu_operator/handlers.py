@@ -18,6 +18,7 @@ from typing import Any
 
 import kopf
 from lightkube import AsyncClient
+from lightkube.core.resource import NamespacedResource
 from lightkube.resources.apps_v1 import Deployment
 
 from jingwu_operator import conditions, helm, kafka_admin, mongo_admin, naming, render
@@ -33,6 +34,10 @@ class StageFailed(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+# The district chart rendered for one reconcile pass, or why it could not be.
+Chart = list[NamespacedResource] | StageFailed
 
 
 class StatusWriter:
@@ -114,7 +119,9 @@ class Reconciler:
                 await writer.set(type_, "True", reason, message)
                 return True
 
-            namespace_ok = await stage(conditions.NAMESPACE, lambda: self._namespace(spec, owner))
+            # Rendered once per pass: the namespace's quota makes room for the CronJobs it holds.
+            chart = await self._render_chart(spec, owner)
+            namespace_ok = await stage(conditions.NAMESPACE, lambda: self._namespace(spec, owner, chart))
             if namespace_ok:
                 await stage(conditions.DATABASE, lambda: self._database(spec, owner))
             else:
@@ -122,7 +129,7 @@ class Reconciler:
                     await writer.set(blocked, "False", "NamespaceNotReady", "waiting for the namespace")
             await stage(conditions.TOPICS, lambda: self._topics(spec))
             if namespace_ok:
-                await stage(conditions.WORKLOADS, lambda: self._workloads(spec, owner))
+                await stage(conditions.WORKLOADS, lambda: self._workloads(spec, owner, chart))
             status, reason, message = conditions.summarise(writer.conditions, writer.generation)
             extra: dict[str, Any] = {
                 "namespace": naming.namespace(spec.code),
@@ -135,13 +142,14 @@ class Reconciler:
         if failures:
             raise kopf.TemporaryError("; ".join(failures), delay=self.config.backoff(retry))
 
-    async def _namespace(self, spec: DistrictSpec, owner: render.Owner) -> tuple[str, str]:
+    async def _namespace(self, spec: DistrictSpec, owner: render.Owner, chart: Chart) -> tuple[str, str]:
         code = spec.code
         ns = naming.namespace(code)
+        job_pods = {} if isinstance(chart, StageFailed) else render.scheduled_pods(chart)
         try:
             await self.kube.apply(render.namespace(spec, owner))
             objects = [
-                render.resource_quota(spec, owner),
+                render.resource_quota(spec, owner, job_pods),
                 render.limit_range(spec, owner),
                 *render.network_policies(spec, owner),
                 render.district_info(spec, owner),
@@ -215,7 +223,8 @@ class Reconciler:
             raise StageFailed("KafkaError", f"{type(exc).__name__}: {exc}") from exc
         return "Provisioned", report.message(len(names))
 
-    async def _workloads(self, spec: DistrictSpec, owner: render.Owner) -> tuple[str, str]:
+    async def _render_chart(self, spec: DistrictSpec, owner: render.Owner) -> Chart:
+        """The district chart's objects for this spec, or why not (the workloads stage reports it)."""
         code = spec.code
         values = render.chart_values(
             spec,
@@ -232,9 +241,14 @@ class Reconciler:
                 namespace=naming.namespace(code),
                 values=values,
             )
-            objects = render.own_chart_objects(documents, spec, owner)
+            return render.own_chart_objects(documents, spec, owner)
         except (helm.HelmError, render.ChartError) as exc:
-            raise StageFailed("ChartFailed", str(exc)) from exc
+            return StageFailed("ChartFailed", str(exc))
+
+    async def _workloads(self, spec: DistrictSpec, owner: render.Owner, chart: Chart) -> tuple[str, str]:
+        if isinstance(chart, StageFailed):
+            raise chart
+        code, objects = spec.code, chart
         try:
             await self.kube.apply_all(render.rbac(spec, owner, render.workload_accounts(objects)))
             count = await self.kube.apply_all(objects)

@@ -10,9 +10,10 @@ from lightkube import ApiError, AsyncClient
 from lightkube.core.resource import NamespacedResource, Resource
 from lightkube.generic_resource import create_global_resource
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.batch_v1 import CronJob
 from lightkube.resources.core_v1 import ConfigMap, Namespace, Secret, Service, ServiceAccount
 from lightkube.resources.policy_v1 import PodDisruptionBudget
-from lightkube.types import PatchType
+from lightkube.types import CascadeType, PatchType
 
 from jingwu_operator import naming
 
@@ -25,6 +26,7 @@ PRUNABLE: tuple[type[NamespacedResource], ...] = (
     ConfigMap,
     ServiceAccount,
     PodDisruptionBudget,
+    CronJob,
 )
 
 
@@ -80,7 +82,8 @@ class Kube:
             async for obj in self.client.list(kind, namespace=ns, labels=selector):
                 key = object_key(obj)
                 if key not in keep:
-                    await self.client.delete(kind, key[1], namespace=ns)
+                    # Background: a pruned CronJob's Jobs and pods go with it.
+                    await self.client.delete(kind, key[1], namespace=ns, cascade=CascadeType.BACKGROUND)
                     removed.append(f"{key[0]}/{key[1]}")
         return removed
 

@@ -22,6 +22,8 @@ LABEL_COMPONENT = f"{GROUP}/component"
 MANAGED_BY = "jingwu-operator"
 # Namespaces carrying this label (city ingress, command centre) may reach every district's pods.
 CITY_INGRESS_LABEL = f"{GROUP}/city-ingress"
+# Namespaces carrying this label (the cluster's Prometheus) may reach the pods' metrics port only.
+METRICS_SCRAPER_LABEL = f"{GROUP}/metrics-scraper"
 # Every district namespace carries this, so policies and tools can tell tenants apart.
 TENANT_LABEL = f"{GROUP}/tenant"
 

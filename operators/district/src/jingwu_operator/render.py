@@ -24,9 +24,11 @@ from lightkube.models.meta_v1 import LabelSelector, ObjectMeta, OwnerReference
 from lightkube.models.networking_v1 import (
     NetworkPolicyIngressRule,
     NetworkPolicyPeer,
+    NetworkPolicyPort,
     NetworkPolicySpec,
 )
 from lightkube.models.rbac_v1 import PolicyRule, RoleRef, Subject
+from lightkube.resources.batch_v1 import CronJob
 from lightkube.resources.core_v1 import (
     ConfigMap,
     LimitRange,
@@ -102,15 +104,16 @@ def namespace(spec: DistrictSpec, owner: Owner) -> Namespace:
     )
 
 
-def _pod_totals(spec: DistrictSpec) -> tuple[int, dict[str, Decimal]]:
-    """Pods and summed requests/limits with one surge pod per enabled service (rolling updates)."""
+def _pod_totals(spec: DistrictSpec, job_pods: Mapping[str, int]) -> tuple[int, dict[str, Decimal]]:
+    """Pods and summed requests/limits with one surge pod per enabled service (rolling updates) and one
+    pod per CronJob of the service (its calendar rules may all fire at once)."""
     pods = 0
     totals = {k: Decimal(0) for k in ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")}
     for name in naming.SERVICES:
         if not spec.enabled(name):
             continue
         service = spec.service(name)
-        count = service.replicas + 1
+        count = service.replicas + 1 + job_pods.get(name, 0)
         pods += count
         for kind, values in (("requests", service.resources.requests), ("limits", service.resources.limits)):
             if values.cpu is not None:
@@ -120,9 +123,10 @@ def _pod_totals(spec: DistrictSpec) -> tuple[int, dict[str, Decimal]]:
     return pods, totals
 
 
-def resource_quota(spec: DistrictSpec, owner: Owner) -> ResourceQuota:
-    """Room for every enabled service's replicas plus one surge pod each, and a little headroom."""
-    pods, totals = _pod_totals(spec)
+def resource_quota(spec: DistrictSpec, owner: Owner, job_pods: Mapping[str, int] = {}) -> ResourceQuota:
+    """Room for every enabled service's replicas plus one surge pod each, a pod per CronJob the chart
+    renders for it (``job_pods``, see ``scheduled_pods``), and a little headroom."""
+    pods, totals = _pod_totals(spec, job_pods)
     headroom = Decimal("1.25")
     hard = {
         "pods": str(pods + 2),
@@ -159,7 +163,8 @@ def limit_range(spec: DistrictSpec, owner: Owner) -> LimitRange:
 
 def network_policies(spec: DistrictSpec, owner: Owner) -> list[NetworkPolicy]:
     """Default deny ingress; allow from pods of the same namespace and from namespaces labelled as city
-    ingress / command centre. Nothing admits other district namespaces (R-POP-6)."""
+    ingress / command centre; the metrics port (only) from namespaces labelled as metrics scrapers
+    (docs/adr/0022). Nothing admits other district namespaces (R-POP-6)."""
     code = spec.code
     everything = LabelSelector()
     return [
@@ -189,6 +194,26 @@ def network_policies(spec: DistrictSpec, owner: Owner) -> list[NetworkPolicy]:
                                 )
                             )
                         ]
+                    )
+                ],
+            ),
+        ),
+        NetworkPolicy(
+            metadata=_meta("allow-metrics-scrape", code, "network", owner),
+            spec=NetworkPolicySpec(
+                podSelector=everything,
+                policyTypes=["Ingress"],
+                ingress=[
+                    NetworkPolicyIngressRule(
+                        from_=[
+                            NetworkPolicyPeer(
+                                namespaceSelector=LabelSelector(
+                                    matchLabels={naming.METRICS_SCRAPER_LABEL: "true"}
+                                )
+                            )
+                        ],
+                        # The container port every service names "metrics" (charts/jingwu-lib).
+                        ports=[NetworkPolicyPort(port="metrics", protocol="TCP")],
                     )
                 ],
             ),
@@ -300,6 +325,7 @@ CHART_KINDS = frozenset(
         ("v1", "ConfigMap"),
         ("v1", "ServiceAccount"),
         ("policy/v1", "PodDisruptionBudget"),
+        ("batch/v1", "CronJob"),
     }
 )
 
@@ -325,6 +351,16 @@ def own_chart_objects(
         assert isinstance(obj, NamespacedResource)
         out.append(obj)
     return out
+
+
+def scheduled_pods(objects: Iterable[Resource]) -> dict[str, int]:
+    """CronJobs per service in the chart's output (each runs at most one pod: concurrencyPolicy Forbid)."""
+    counts: dict[str, int] = {}
+    for obj in objects:
+        if isinstance(obj, CronJob) and obj.metadata and obj.metadata.labels:
+            service = obj.metadata.labels.get("app.kubernetes.io/name", "")
+            counts[service] = counts.get(service, 0) + 1
+    return counts
 
 
 def workload_accounts(objects: Iterable[Resource]) -> list[str]:

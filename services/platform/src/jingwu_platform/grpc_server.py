@@ -29,7 +29,7 @@ from jingwu_platform.auth import (
     set_current_caller,
     verify_token,
 )
-from jingwu_platform.authz import Access, AccessPolicy
+from jingwu_platform.authz import READ, Access, AccessPolicy
 from jingwu_platform.errors import (
     AlreadyExists,
     Conflict,
@@ -154,8 +154,9 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
             caller = verify_token(self._secret, header.removeprefix("Bearer "))
         except InvalidCredential as exc:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, f"invalid credential: {exc}")
-        if caller.district != self._district:
-            # R-POP-6: one district's credential never reads another district's data.
+        if caller.district != self._district and not caller.city_wide:
+            # R-POP-6: one district's credential never reads another district's data. A city-level
+            # reader's is accepted by every district, for reads only (R-NOT-5, _check_access).
             await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"credential of district {caller.district} may not access district {self._district}",
@@ -168,6 +169,13 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         if access is None:
             # Deny by default: a method nobody declared a rule for is not served.
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{method}: no access rule is declared")
+        if caller.city_wide and access != READ:
+            # R-NOT-5: the city-level credential reads what any caller of the district may read, nothing more.
+            name = method.rsplit("/", 1)[-1]
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{name}: a city-level credential only reads; this needs {access.describe()}",
+            )
         if not access.permits(caller):
             held = ", ".join(sorted(r.value for r in caller.roles)) or "none"
             name = method.rsplit("/", 1)[-1]

@@ -22,6 +22,10 @@ class ServiceSettings(BaseSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
+    # Prometheus scrape endpoint (GET /metrics, jingwu_platform.metrics): 0 = a free port, printed in
+    # the ready line (local runs, tests); the charts set a fixed port and 0.0.0.0.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     # HMAC key that signs caller credentials. Never committed: `make run` generates one per data dir,
     # clusters mount it from a Secret.
     auth_secret: SecretStr
@@ -29,11 +33,20 @@ class ServiceSettings(BaseSettings):
     kafka_create_topics: bool = True
     kafka_topic_partitions: int = 3
     outbox_poll_interval_s: float = 0.5
+    # The relay's lease per outbox collection (docs/adr/0029): its TTL, and this replica's id (empty:
+    # the host name, i.e. the pod name in clusters).
+    outbox_lease_ttl_s: float = 15.0
+    instance_id: str = ""
     # Tracing: a JSON-lines file locally, OTLP in clusters, console for debugging.
     trace_exporter: Literal["file", "otlp", "console", "none"] = "file"
     trace_file: str = ".data/traces/spans.jsonl"
     otlp_endpoint: str = ""
     log_level: str = "INFO"
+    # Calendar rules (jingwu_platform.scheduler): "local" = the service's own timer runs them; "cronjob"
+    # = only the charts' CronJobs do (`jingwu-<service> schedule run <name>`). The timer wakes at least
+    # every schedule_poll_interval_s (a changed clock is noticed).
+    schedules: Literal["local", "cronjob"] = "local"
+    schedule_poll_interval_s: float = 30.0
     # Test-only crash injection (see jingwu_platform.failpoints); empty in every real deployment.
     failpoints: str = ""
 

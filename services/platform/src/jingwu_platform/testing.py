@@ -6,17 +6,19 @@ import asyncio
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from jingwu.platform.v1 import status_pb2, status_pb2_grpc
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jingwu_platform import grpc_client
 from jingwu_platform.auth import Role, issue_token
 from jingwu_platform.errors import ValidationFailed
+from jingwu_platform.events import Event
 from jingwu_platform.mongo import Document, create_client
 
 
@@ -27,6 +29,9 @@ class Record:
     value: bytes | None
     headers: dict[str, str]
     offset: int
+    # The headers as on the wire (bytes, order, repeats): ``headers`` decodes them for convenience.
+    raw_headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int = 0
 
 
 async def read_topic(
@@ -60,8 +65,10 @@ async def read_topic(
                         topic=r.topic,
                         key=r.key,
                         value=r.value,
-                        headers={k: v.decode() for k, v in (r.headers or ())},
+                        headers={k: v.decode("utf-8", "replace") for k, v in (r.headers or ())},
                         offset=r.offset,
+                        raw_headers=tuple(r.headers or ()),
+                        partition=r.partition,
                     )
                     for r in batch
                 )
@@ -84,6 +91,30 @@ async def produce_raw(
         await producer.stop()
 
 
+RawRecord = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # value, key, headers
+
+
+def event_record(event: Event) -> RawRecord:
+    """An event as the platform's publisher writes it: payload, key, envelope headers."""
+    return event.payload, event.key.encode(), [(k, v.encode()) for k, v in event.headers().items()]
+
+
+async def produce_records(bootstrap: str, topic: str, records: Iterable[RawRecord]) -> int:
+    """Produce many records exactly as given (bytes headers, tombstones), all in flight at once, in
+    order per key; returns how many. For tests and benchmarks that need volume."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        acks = [
+            await producer.send(topic, value=value, key=key, headers=headers)
+            for value, key, headers in records
+        ]
+        await asyncio.gather(*acks)
+        return len(acks)
+    finally:
+        await producer.stop()
+
+
 async def wait_until(
     probe: Callable[[], asyncio.Future[bool] | object], *, timeout_s: float = 30.0, what: str = "condition"
 ) -> None:
@@ -98,6 +129,53 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout_s}s")
         await asyncio.sleep(0.2)
+
+
+async def wait_caught_up(
+    targets: Sequence[str], token: str, *, timeout_s: float = 60.0, interval_s: float = 0.2
+) -> list[status_pb2.GetStatusResponse]:
+    """Wait until every service at ``targets`` (``host:port``) reports caught up (all its consumer
+    groups' lag 0, its outbox empty) twice in a row — twice, because the services are asked one after
+    the other, and one may emit events to another between the two answers. Services still starting
+    (UNAVAILABLE) are waited for. Returns the last answers; TimeoutError says who is behind and where."""
+    channels = [grpc_client.open_channel(target, token) for target in targets]
+    stubs = [status_pb2_grpc.StatusServiceStub(channel) for channel in channels]
+    deadline = time.monotonic() + timeout_s
+    in_a_row = 0
+    behind = "no answer yet"
+    try:
+        while True:
+            try:
+                request = status_pb2.GetStatusRequest()
+                replies = [await stub.GetStatus(request, timeout=10.0) for stub in stubs]
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise
+                in_a_row, behind = 0, f"unavailable: {error.details()}"
+            else:
+                if all(reply.caught_up for reply in replies):
+                    in_a_row += 1
+                    if in_a_row >= 2:
+                        return replies
+                else:
+                    in_a_row, behind = 0, _behind(targets, replies)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"services not caught up within {timeout_s}s: {behind}")
+            await asyncio.sleep(interval_s)
+    finally:
+        for channel in channels:
+            await channel.close()
+
+
+def _behind(targets: Sequence[str], replies: Sequence[status_pb2.GetStatusResponse]) -> str:
+    parts = []
+    for target, reply in zip(targets, replies, strict=True):
+        if reply.caught_up:
+            continue
+        lags = ", ".join(f"{g.group_id} lag {g.lag}" for g in reply.consumer_groups if g.lag)
+        pending = f"outbox pending {reply.outbox_pending}" if reply.outbox_pending else ""
+        parts.append(f"{reply.service or target} ({'; '.join(p for p in (lags, pending) if p)})")
+    return "; ".join(parts)
 
 
 def token_for(secret: str, district: str, *roles: Role, subject: str = "test-officer") -> str:
