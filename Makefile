@@ -51,6 +51,7 @@ fetch: sync
 
 docs: gen fetch
 	$(UV) run --frozen python services/contracts/catalogue.py
+	$(UV) run --frozen python services/contracts/asyncapi.py
 
 lint: gen fetch
 	$(UV) run --frozen ruff check .
