@@ -30,7 +30,7 @@ _districts = itertools.count(10)
 def district() -> str:
     code = next(_districts)
     if code > 99:
-        pytest.fail("ran out of test district codes; split the session")
+        pytest.fail("ran out of test district codes 10–99: fewer suites per session (as make test)")
     return f"{code:02d}"
 
 

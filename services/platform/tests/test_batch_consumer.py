@@ -56,6 +56,7 @@ class FixStore:
         self.collection = database["fixes"]
         self.seen_order: list[tuple[str, int]] = []
         self.completed: Counter[str] = Counter()  # event id -> successful handler runs
+        self.busy = False  # a handler call is in flight
 
     async def handle(self, deliveries: Sequence[Delivery[telemetry_pb2.LocationFix]]) -> Iterable[Rejection]:
         rejected = [Rejection(d, "device_id is empty") for d in deliveries if not d.payload.device_id]
@@ -65,11 +66,14 @@ class FixStore:
             for d in good
         ]
         if documents:
+            self.busy = True
             try:
                 await self.collection.insert_many(documents, ordered=False)
             except BulkWriteError as error:  # a replayed fix: already stored, same document
                 if any(e["code"] != 11000 for e in error.details["writeErrors"]):
                     raise
+            finally:
+                self.busy = False
         self.seen_order += [(d.payload.device_id, d.payload.fix_time.seconds) for d in good]
         self.completed.update(d.event.event_id for d in deliveries)
         return rejected
@@ -121,6 +125,7 @@ def consumer_for(
     inbox: Inbox | None = None,
     instruments: KafkaInstruments | None = None,
     limits: BatchLimits | None = None,
+    **hooks: Any,
 ) -> BatchConsumer:
     return BatchConsumer(
         bootstrap=kafka_bootstrap,
@@ -131,6 +136,7 @@ def consumer_for(
         inbox=inbox,
         limits=limits,
         instruments=instruments,
+        **hooks,
     )
 
 
@@ -222,7 +228,25 @@ async def test_two_members_share_the_partitions_and_nothing_is_lost_or_done_twic
     inbox = Inbox(fresh_database, consumer="test.rebalance")
     group = f"rebalance-{uuid.uuid4().hex[:6]}"
     limits = BatchLimits(max_records=50)
-    first = consumer_for(kafka_bootstrap, topics, store, group=group, inbox=inbox, limits=limits)
+    # The rebalance hooks of the first member: what it was told, and whether a batch was in flight.
+    told: list[tuple[str, frozenset[int], bool]] = []
+
+    async def revoked(partitions: frozenset[Any]) -> None:
+        told.append(("revoked", frozenset(tp.partition for tp in partitions), store.busy))
+
+    async def assigned(partitions: frozenset[Any]) -> None:
+        told.append(("assigned", frozenset(tp.partition for tp in partitions), store.busy))
+
+    first = consumer_for(
+        kafka_bootstrap,
+        topics,
+        store,
+        group=group,
+        inbox=inbox,
+        limits=limits,
+        on_revoked=revoked,
+        on_assigned=assigned,
+    )
     second = consumer_for(kafka_bootstrap, topics, store, group=group, inbox=inbox, limits=limits)
 
     async def produce(start: int, count: int) -> None:
@@ -254,3 +278,14 @@ async def test_two_members_share_the_partitions_and_nothing_is_lost_or_done_twic
     assert len(store.completed) == 1200  # nothing lost
     assert set(store.completed.values()) == {1}  # nothing handled twice
     assert await store.collection.count_documents({}) == 1200
+    # The hooks: all three partitions, then (eager rebalance) all revoked — never mid-batch — and a
+    # share assigned back.
+    assert told[0] == ("assigned", frozenset({0, 1, 2}), False)
+    assert ("revoked", frozenset({0, 1, 2}), False) in told
+    after = [
+        partitions
+        for kind, partitions, _ in told[told.index(("revoked", frozenset({0, 1, 2}), False)) :]
+        if kind == "assigned"
+    ]
+    assert after and 0 < len(after[0]) < 3
+    assert not any(busy for _, _, busy in told)

@@ -33,6 +33,14 @@ left uncommitted. Work that is not processed is not committed; whoever owns the 
 it from the last commit. If the group moved on before the commit (a member too slow for
 ``rebalance_timeout_ms``), the commit fails and the new owner processes those records again — which the
 inbox or the idempotent writes make harmless.
+
+A handler that keeps state per partition (the telemetry fix consumer keeps each device's state in
+memory) passes ``on_revoked`` / ``on_assigned``: awaited with the partitions (aiokafka
+``TopicPartition``s) the group takes away or gives, ``on_revoked`` while holding the batch lock (no
+batch in flight: the last one is committed or rewound). aiokafka's rebalances are eager: every
+rebalance revokes the whole previous assignment, then assigns the new one, so a member that gets a
+partition back hears of it as revoked, then assigned. A hook should not raise (aiokafka logs and
+swallows what it raises). Without hooks nothing changes.
 """
 
 from __future__ import annotations
@@ -79,6 +87,8 @@ class Rejection(NamedTuple):
 
 
 BatchHandle = Callable[[Sequence[Delivery[M]]], Awaitable[Iterable[Rejection] | None]]
+RebalanceHook = Callable[[frozenset[Any]], Awaitable[None]]
+"""Told the partitions (aiokafka ``TopicPartition``s) revoked from or assigned to this member."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +118,24 @@ class BatchLimits:
 class _FinishBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
     """Partitions are handed over only once the batch in flight is committed or rewound."""
 
-    def __init__(self, lock: asyncio.Lock) -> None:
+    def __init__(
+        self,
+        lock: asyncio.Lock,
+        on_revoked: RebalanceHook | None = None,
+        on_assigned: RebalanceHook | None = None,
+    ) -> None:
         self._lock = lock
+        self._on_revoked = on_revoked
+        self._on_assigned = on_assigned
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         async with self._lock:
-            return
+            if self._on_revoked is not None and revoked:
+                await self._on_revoked(frozenset(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return
+        if self._on_assigned is not None and assigned:
+            await self._on_assigned(frozenset(assigned))
 
 
 class BatchConsumer:
@@ -135,6 +154,8 @@ class BatchConsumer:
         limits: BatchLimits | None = None,
         client_id: str | None = None,
         instruments: KafkaInstruments | None = None,
+        on_revoked: RebalanceHook | None = None,
+        on_assigned: RebalanceHook | None = None,
     ) -> None:
         self.name = f"batch-consumer {group_id}"
         self.consumer_group = ConsumerGroup(group_id, tuple(topics))
@@ -147,6 +168,8 @@ class BatchConsumer:
         self._dead_letters = DeadLetters(dead_letter_topic, group_id)
         self._metrics = (instruments or kafka_instruments()).consumer(group_id)
         self._lock = asyncio.Lock()
+        self._on_revoked = on_revoked
+        self._on_assigned = on_assigned
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -188,7 +211,10 @@ class BatchConsumer:
             session_timeout_ms=limits.session_timeout_ms,
             rebalance_timeout_ms=limits.rebalance_timeout_ms,
         )
-        self._consumer.subscribe(list(self.consumer_group.topics), listener=_FinishBatchOnRevoke(self._lock))
+        self._consumer.subscribe(
+            list(self.consumer_group.topics),
+            listener=_FinishBatchOnRevoke(self._lock, self._on_revoked, self._on_assigned),
+        )
         await self._consumer.start()
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name=self.name)
