@@ -36,4 +36,5 @@ async def personnel(
             )
             return personnel_pb2_grpc.PersonnelServiceStub(channels[-1])
 
-        yield Personnel(port, consumer, district, kafka_bootstrap, make_stub)
+        status_token = token_for(auth_secret, district, Role.SUPERVISOR, subject="status-reader")
+        yield Personnel(port, consumer, district, kafka_bootstrap, make_stub, status_token)

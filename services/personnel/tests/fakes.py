@@ -8,7 +8,15 @@ from datetime import date, datetime
 
 from jingwu_personnel.adapters.memory import memory_repositories
 from jingwu_personnel.application.ports import Repositories
-from jingwu_personnel.application.territory_changes import RegistryEvent
+from jingwu_personnel.application.posting_moves import RegistryEvent
+from jingwu_personnel.application.territory_changes import (
+    Refusal,
+    RoomOpened,
+    StationCreated,
+    TerritoryChange,
+    VillageRegistered,
+    ZoneCreated,
+)
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerDraft, OfficerRole
 from jingwu_personnel.domain.territory import (
     RoomKind,
@@ -55,26 +63,30 @@ class FakePersonnel:
 
     # --- the registry's territory, as its events would tell it -------------------------------------
 
+    async def territory(self, *changes: TerritoryChange) -> list[Refusal]:
+        """A batch of the registry's changes, as the consumer hands them over."""
+        return await self.apps.territory.apply(changes)
+
     async def station(self, station_id: str = STATION, kind: StationKind = StationKind.URBAN) -> None:
-        await self.apps.territory.station_created(StationView(station_id, f"{station_id}派出所", kind))
+        await self.territory(StationCreated(StationView(station_id, f"{station_id}派出所", kind)))
 
     async def room(
         self, room_id: str, kind: RoomKind = RoomKind.URBAN_HOME_STYLE, zone: str = ZONE
     ) -> RoomView:
         view = RoomView(room_id, kind, RoomStatus.ACTIVE, STATION, (zone,), name=f"{room_id}警务室")
-        await self.apps.territory.room_opened(view)
+        await self.territory(RoomOpened(view))
         return view
 
     async def village(self, village_id: str, township: str = "符离镇", zone: str = ZONE) -> VillageView:
         view = VillageView(
             village_id, f"{village_id}村", zone_code=zone, station_id=STATION, township=township
         )
-        await self.apps.territory.village_registered(view)
+        await self.territory(VillageRegistered(view))
         return view
 
     async def zone(self, zone_code: str = ZONE, population: int = 0) -> None:
-        await self.apps.territory.zone_created(
-            ZoneView(zone_code, STATION, ("c-1",), workload_population=population)
+        await self.territory(
+            ZoneCreated(ZoneView(zone_code, STATION, ("c-1",), workload_population=population))
         )
 
     # --- people -------------------------------------------------------------------------------------
@@ -102,9 +114,14 @@ class FakePersonnel:
         return await self.police(name, **values)  # type: ignore[arg-type]
 
 
-def fake_personnel(*, at: datetime = AT, policy: DistrictPolicy | None = None) -> FakePersonnel:
+def fake_personnel(
+    *, at: datetime = AT, policy: DistrictPolicy | None = None, checks_by_events: bool = False
+) -> FakePersonnel:
+    """``checks_by_events``: wired as the running service is (commands leave staffing evaluation to
+    their events, which StaffingInputs judges a batch at a time)."""
     clock = FakeClock(at)
     outbox = FakeOutbox()
     repositories = memory_repositories(outbox)
     kit = UseCaseKit.create(DISTRICT, SERVICE, ID_NAMESPACE, clock=clock, policy=policy)
-    return FakePersonnel(applications(kit, repositories), repositories, outbox, clock, kit)
+    apps = applications(kit, repositories, checks_by_events=checks_by_events)
+    return FakePersonnel(apps, repositories, outbox, clock, kit)

@@ -21,10 +21,10 @@ from jingwu.personnel.v1 import personnel_pb2_grpc
 from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu.rooms.v1 import rooms_pb2
 from jingwu_platform.auth import Role
+from jingwu_platform.batch import BatchConsumer
 from jingwu_platform.calendar import local_date
 from jingwu_platform.events import Event, new_event
-from jingwu_platform.kafka import EventConsumer
-from jingwu_platform.testing import Record, produce_raw, read_topic, wait_until
+from jingwu_platform.testing import Record, produce_raw, read_topic, wait_caught_up, wait_until
 
 Stub: TypeAlias = "personnel_pb2_grpc.PersonnelServiceAsyncStub"
 M = TypeVar("M", bound=Message)
@@ -33,13 +33,20 @@ M = TypeVar("M", bound=Message)
 @dataclass
 class Personnel:
     port: int
-    consumer: EventConsumer
+    consumer: BatchConsumer
     district: str
     kafka: str
     make_stub: Callable[..., Stub]
+    status_token: str = ""
 
     def stub(self, *roles: Role, subject: str = "lead-1") -> Stub:
         return self.make_stub(*roles, subject=subject)
+
+    async def settled(self) -> None:
+        """Until the service is caught up (GetStatus, twice in a row): the events of the commands made
+        so far are relayed and consumed, and the staffing evaluation they cause is written and relayed
+        (ChecksByEvents)."""
+        await wait_caught_up([f"127.0.0.1:{self.port}"], self.status_token, timeout_s=60)
 
     @property
     def admin(self) -> Stub:

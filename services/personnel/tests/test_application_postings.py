@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from jingwu.personnel.v1 import events_pb2
+from jingwu_personnel.application.territory_changes import RoomClosed, ZonesRedivided
 from jingwu_personnel.domain.findings import FindingKind, FindingStatus
 from jingwu_personnel.domain.officers import OfficerRole
 from jingwu_personnel.domain.postings import Posting, PostingDraft
@@ -88,15 +89,13 @@ async def test_a_posting_needs_an_active_room_and_a_live_zone() -> None:
     with pytest.raises(NotFound):
         await post(personnel, cop.officer_id, room_id="room-unknown")
     await personnel.room("room-1")
-    await personnel.apps.territory.room_closed(
-        personnel.registry_event("e-1", "RoomClosed"), "room-1", "拆迁"
-    )
+    await personnel.territory(RoomClosed(personnel.registry_event("e-1", "RoomClosed"), "room-1", "拆迁"))
     with pytest.raises(RuleViolation) as closed:
         await post(personnel, cop.officer_id, room_id="room-1")
     assert closed.value.rule_id == "R-ROOM-2"
     await personnel.zone("01060101")
-    await personnel.apps.territory.zones_redivided(
-        personnel.registry_event("e-2", "ZonesRedivided"), redivision("01060101", "01060111")
+    await personnel.territory(
+        ZonesRedivided(personnel.registry_event("e-2", "ZonesRedivided"), redivision("01060101", "01060111"))
     )
     with pytest.raises(RuleViolation) as dissolved:
         await post(personnel, cop.officer_id, zone_code="01060101")

@@ -9,19 +9,21 @@ from datetime import date, timedelta
 
 import pytest
 from jingwu.personnel.v1 import events_pb2
-from jingwu.rooms.v1 import events_pb2 as room_events
-from jingwu.rooms.v1 import rooms_pb2
+from jingwu_personnel.application.territory_changes import (
+    RoomClosed,
+    RoomsMerged,
+    ZonePopulationChanged,
+    ZonesRedivided,
+)
 from jingwu_personnel.domain.findings import FindingKind, FindingStatus
 from jingwu_personnel.domain.officers import OfficerRole
 from jingwu_personnel.domain.postings import Posting, PostingDraft
 from jingwu_personnel.domain.redivision import HandoverItem, ZoneRedivision
 from jingwu_personnel.domain.territory import RoomStatus, ZoneView
-from jingwu_personnel.entrypoints.event_handlers import RoomEventHandlers
 from jingwu_platform.errors import RuleViolation
-from jingwu_platform.events import EventRejected, new_event
 
 from .fakes import LEADER, FakePersonnel, fake_personnel
-from .samples import DISTRICT, STATION
+from .samples import STATION
 
 
 async def post(personnel: FakePersonnel, officer_id: str, **draft: object) -> Posting:
@@ -53,7 +55,7 @@ async def test_merged_rooms_staff_move_to_the_surviving_room_and_a_redelivery_ch
         personnel, cop.officer_id, room_id="room-m", full_time=True, start_date=date(2025, 1, 1)
     )
     merge = personnel.registry_event("e-merge", "RoomsMerged")
-    await personnel.apps.territory.rooms_merged(merge, "room-s", ["room-m"])
+    await personnel.territory(RoomsMerged(merge, "room-s", ("room-m",)))
     assert await current(personnel, room_id="room-s") == [cop.officer_id]
     history, tenure = await personnel.apps.postings.history(cop.officer_id)
     old, new = history
@@ -68,7 +70,7 @@ async def test_merged_rooms_staff_move_to_the_surviving_room_and_a_redelivery_ch
     assert merged is not None and (merged.status, merged.merged_into_room_id) == (RoomStatus.MERGED, "room-s")
     assert survivor is not None and survivor.zone_codes == ("01050102", "01050101")
     events = len(personnel.outbox.events)
-    await personnel.apps.territory.rooms_merged(merge, "room-s", ["room-m"])  # re-delivered
+    await personnel.territory(RoomsMerged(merge, "room-s", ("room-m",)))  # re-delivered
     assert len((await personnel.apps.postings.history(cop.officer_id))[0]) == 2
     assert len(personnel.outbox.events) == events
     # A late RoomOpened of the merged room does not reopen it.
@@ -82,9 +84,7 @@ async def test_a_closed_rooms_postings_end_and_publish() -> None:
     await personnel.room("room-1")
     cop = await personnel.police("赵警官")
     posting = await post(personnel, cop.officer_id, room_id="room-1")
-    await personnel.apps.territory.room_closed(
-        personnel.registry_event("e-1", "RoomClosed"), "room-1", "拆迁"
-    )
+    await personnel.territory(RoomClosed(personnel.registry_event("e-1", "RoomClosed"), "room-1", "拆迁"))
     assert await current(personnel, room_id="room-1") == []
     (ended,) = personnel.outbox.of_type(events_pb2.PostingEnded)
     assert ended.posting.posting_id == posting.posting_id
@@ -117,11 +117,10 @@ async def test_a_redivision_moves_postings_and_villages_or_is_refused_whole() ->
     )
     handover = (HandoverItem("posting", placed.posting_id, old, south),)
     incomplete = ZoneRedivision("rd-1", frozenset({old}), (north, south), {}, handover)
-    with pytest.raises(RuleViolation) as refused:
-        await personnel.apps.territory.zones_redivided(
-            personnel.registry_event("e-1", "ZonesRedivided"), incomplete
-        )
-    assert refused.value.rule_id == "R-ORG-3" and lost.posting_id in str(refused.value)
+    (refused,) = await personnel.territory(
+        ZonesRedivided(personnel.registry_event("e-1", "ZonesRedivided"), incomplete)
+    )
+    assert refused.violation.rule_id == "R-ORG-3" and lost.posting_id in str(refused.violation)
     assert sorted(await current(personnel, zone_code=old)) == sorted(
         [cop.officer_id, other.officer_id, other.officer_id]
     )
@@ -133,8 +132,8 @@ async def test_a_redivision_moves_postings_and_villages_or_is_refused_whole() ->
         (*handover, HandoverItem("posting", lost.posting_id, old, north)),
         (ZoneView(north, STATION, workload_population=9000), ZoneView(south, STATION)),
     )
-    await personnel.apps.territory.zones_redivided(
-        personnel.registry_event("e-2", "ZonesRedivided"), complete
+    assert not await personnel.territory(
+        ZonesRedivided(personnel.registry_event("e-2", "ZonesRedivided"), complete)
     )
     assert await current(personnel, zone_code=south) == [cop.officer_id]
     assert sorted(await current(personnel, zone_code=north)) == [other.officer_id, other.officer_id]
@@ -156,10 +155,10 @@ async def test_the_newest_measured_population_decides_the_ratio() -> None:
     await personnel.zone("01050101", population=per_officer + 2300)
     cop = await personnel.police("钱警官")
     await post(personnel, cop.officer_id, zone_code="01050101")
-    territory = personnel.apps.territory
     now = personnel.clock.now()
-    await territory.zone_population_changed("01050101", per_officer - 200, now)
-    await territory.zone_population_changed("01050101", per_officer + 9000, now - timedelta(days=1))  # older
+    await personnel.territory(ZonePopulationChanged("01050101", per_officer - 200, now))
+    older = ZonePopulationChanged("01050101", per_officer + 9000, now - timedelta(days=1))
+    await personnel.territory(older)
     zone = await personnel.repositories.zones.get("01050101")
     assert zone is not None and zone.actual_population == per_officer - 200
     found, _ = await personnel.apps.staffing.list_findings(
@@ -173,23 +172,3 @@ async def test_the_newest_measured_population_decides_the_ratio() -> None:
         page_token="",
     )
     assert found == []
-
-
-async def test_event_handlers_reject_payloads_without_what_they_must_carry() -> None:
-    personnel = fake_personnel()
-    handlers = RoomEventHandlers(personnel.apps.territory)
-    opened = room_events.RoomOpened(district_code=DISTRICT, room=rooms_pb2.Room(name="无编号"))
-    with pytest.raises(EventRejected, match=r"without room\.room_id"):
-        await handlers.on_room_opened(new_event(opened, key="x", district=DISTRICT, service="rooms"), opened)
-    redivided = room_events.ZonesRedivided(
-        district_code=DISTRICT,
-        redivision_id="rd-9",
-        from_zone_codes=["01060101"],
-        to_zone_codes=["01060111", "01060112"],
-    )
-    await personnel.zone("01060101")
-    await post(personnel, (await personnel.police("警官")).officer_id, zone_code="01060101")
-    event = new_event(redivided, key="rd-9", district=DISTRICT, service="rooms")
-    with pytest.raises(EventRejected, match="R-ORG-3: ZonesRedivided rd-9"):
-        await handlers.on_zones_redivided(event, redivided)
-    assert personnel.outbox.of_type(events_pb2.PostingEnded) == []

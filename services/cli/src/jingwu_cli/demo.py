@@ -3,7 +3,12 @@ into the store directly. Idempotent: client-chosen ids and request ids where the
 existence check first where it has not, so a second run adds nothing.
 
 The personnel service learns the territory (stations, zones, villages, rooms) from the room registry's
-events, so calls that refer to territory are retried briefly while that read model catches up.
+events: once the territory is loaded, the loader waits until the services are caught up (GetStatus,
+jingwu_cli.caught_up) before it posts anyone; calls that refer to territory are still retried briefly
+should a read model lag. The summary is read only once every service is caught up again after the
+whole load (``settle``), so its figures are the platform's settled answer — what ``jingwu rooms
+coverage`` says a minute later. ``make run`` (jingwu_devstack.run) loads more demos between the load and
+the summary.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import argparse
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -27,6 +32,7 @@ from jingwu_platform.auth import Role, issue_token
 from jingwu_platform.proto_values import local_date_to_proto
 
 from jingwu_cli import labels
+from jingwu_cli.caught_up import NotCaughtUp, wait_caught_up
 from jingwu_cli.client import Clients, ServiceName
 from jingwu_cli.config import signing_secret
 from jingwu_cli.demo_data import (
@@ -43,7 +49,7 @@ from jingwu_cli.demo_data import (
     ZoneSpec,
     build,
 )
-from jingwu_cli.errors import EXIT_CREDENTIAL, CliError
+from jingwu_cli.errors import EXIT_CREDENTIAL, EXIT_FAILED, CliError
 from jingwu_cli.render import TableResult
 
 T = TypeVar("T")
@@ -52,18 +58,24 @@ Resp = TypeVar("Resp")
 Unary = grpc.aio.UnaryUnaryMultiCallable
 # How long a call waits for the personnel read model to learn a new room/village (eventual consistency).
 CATCH_UP_S = 120.0
-PARALLEL = 16
-# Per-call deadline while loading: a batch of writes on a busy 2-core machine, not a person waiting.
-SEED_CALL_TIMEOUT_S = 60.0
+# Calls in flight at once. Each service writes through one store connection locally (ADR 0018): more
+# in flight adds waiting, not throughput.
+PARALLEL = 8
+# Per-call deadline while loading: a batch of writes on a busy, shared 2-core machine, not a person
+# waiting (a PostOfficer once took 60 s there while the relays cleared their outboxes).
+SEED_CALL_TIMEOUT_S = 180.0
 # District-wide computations (assessments of every officer, a full staffing evaluation) take longer.
 SLOW_CALL_S = 180.0
 LEADER = "demo-leader"
+# How long the loader waits for the services to catch up (after the territory, after the whole load).
+SETTLE_S = 600.0
 _LAGGING = ("NOT_FOUND", "FAILED_PRECONDITION")
 
 
 @dataclass
 class SeedReport:
     district: str
+    timings: dict[str, float] = field(default_factory=dict)  # step → seconds
     counts: dict[str, int] = field(default_factory=dict)
     rooms_by_kind: dict[str, int] = field(default_factory=dict)
     findings_by_kind: dict[str, int] = field(default_factory=dict)
@@ -104,12 +116,24 @@ async def _catching_up(call: Callable[[], Awaitable[T]], timeout_s: float = CATC
 
 
 class Loader:
-    def __init__(self, clients: Clients, demo: DemoDistrict, secret: str) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        demo: DemoDistrict,
+        secret: str,
+        *,
+        status_targets: Mapping[str, str] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """``status_targets``: every running service of the district (name → ``host:port``) to wait on;
+        by default the two the loader calls."""
         self.c = clients
         self.demo = demo
         self.secret = secret
         self.report = SeedReport(demo.district)
         self._tokens: dict[str, str] = {}
+        self.status_targets = dict(status_targets or self._own_services())
+        self._progress = progress
 
     def _officer_token(self, officer_id: str) -> str:
         if officer_id not in self._tokens:
@@ -133,18 +157,55 @@ class Loader:
             self.report.skipped.append(f"{step}: {error.message}")
 
     async def run(self) -> SeedReport:
-        await self.territory()
-        await self.open_rooms()
-        await self.people()
-        await self._tolerate_unimplemented("village profiles", self.village_profiles())
-        await self.postings()
-        await self.assignments()
-        await self._tolerate_unimplemented("visit logs", self.visits())
-        await self._tolerate_unimplemented("duty rotas", self.rotas())
-        await self._tolerate_unimplemented("assessment", self.assessment())
-        await self._tolerate_unimplemented("staffing evaluation", self.evaluate())
+        """Load, wait until every service is caught up, then read the summary."""
+        await self.load()
+        await self.settle()
         await self.summarise()
         return self.report
+
+    async def _timed(self, step: str, work: Awaitable[object]) -> None:
+        started = time.monotonic()
+        await work
+        self.report.timings[step] = round(time.monotonic() - started, 1)
+
+    async def load(self) -> None:
+        timed = self._timed
+        await timed("territory", self.territory())
+        await timed("rooms", self.open_rooms())
+        # Personnel learns the territory from the registry's events: let it, before anyone is posted
+        # (only the two services this needs; the others are waited on before the summary).
+        await timed("territory settled", self.settle(self._own_services()))
+        await timed("officers", self.people())
+        await timed(
+            "village profiles", self._tolerate_unimplemented("village profiles", self.village_profiles())
+        )
+        await timed("postings", self.postings())
+        await timed("village assignments", self.assignments())
+        await timed("visit logs", self._tolerate_unimplemented("visit logs", self.visits()))
+        await timed("duty rotas", self._tolerate_unimplemented("duty rotas", self.rotas()))
+        await timed("assessment", self._tolerate_unimplemented("assessment", self.assessment()))
+        await timed(
+            "staffing evaluation", self._tolerate_unimplemented("staffing evaluation", self.evaluate())
+        )
+
+    def _own_services(self) -> dict[str, str]:
+        target = self.c.target
+        return {"rooms": target.rooms_addr, "personnel": target.personnel_addr}
+
+    async def settle(self, targets: Mapping[str, str] | None = None, timeout_s: float = SETTLE_S) -> float:
+        """Wait until every service in ``targets`` (default: ``status_targets``) is caught up twice in
+        a row (GetStatus): everything loaded so far is processed and relayed. Returns the seconds
+        waited."""
+        try:
+            settled = await wait_caught_up(
+                targets or self.status_targets,
+                self.c.target.credential.token,
+                timeout_s=timeout_s,
+                progress=self._progress,
+            )
+        except NotCaughtUp as behind:
+            raise CliError(f"demo district not settled: {behind}", EXIT_FAILED) from behind
+        return settled.seconds
 
     async def _create(self, service: ServiceName, method: Unary[Req, Resp], request: Req) -> None:
         """A create that may already have happened in an earlier run."""
@@ -367,7 +428,7 @@ class Loader:
 
     # ── activity ──
     async def visits(self) -> None:
-        await _limited([partial(self._log, v) for v in self.demo.visits], limit=24)
+        await _limited([partial(self._log, v) for v in self.demo.visits])
 
     async def _log(self, spec: VisitSpec) -> None:
         """The log is the officer's own: LogVisit takes the acting officer from the credential's
@@ -539,12 +600,31 @@ class Loader:
                     raise
 
 
-async def seed(
-    clients: Clients, secret: str, today: date | None = None, random_seed: int = 20261122
-) -> SeedReport:
-    """Build the demo district for the clients' district and load it; answers what is there now."""
+def loader(
+    clients: Clients,
+    secret: str,
+    today: date | None = None,
+    random_seed: int = 20261122,
+    *,
+    status_targets: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Loader:
+    """The loader of the demo district for the clients' district (``make run`` drives its steps)."""
     demo = build(clients.target.district, today or date.today(), random_seed)
-    return await Loader(clients, demo, secret).run()
+    return Loader(clients, demo, secret, status_targets=status_targets, progress=progress)
+
+
+async def seed(
+    clients: Clients,
+    secret: str,
+    today: date | None = None,
+    random_seed: int = 20261122,
+    *,
+    status_targets: Mapping[str, str] | None = None,
+) -> SeedReport:
+    """Build the demo district for the clients' district and load it; answers what is there once the
+    services are caught up."""
+    return await loader(clients, secret, today, random_seed, status_targets=status_targets).run()
 
 
 def report_lines(report: SeedReport) -> list[str]:

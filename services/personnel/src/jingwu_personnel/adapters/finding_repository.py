@@ -9,15 +9,17 @@ resolved breach can be raised again later.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jingwu_platform.codec import DocumentCodec
 from jingwu_platform.mongo import Document
-from jingwu_platform.outbox import OutboxRegistry
+from jingwu_platform.outbox import OutboxRegistry, with_outbox
 from jingwu_platform.repository import MongoAggregates
+from jingwu_platform.usecase import Outgoing
 from pymongo.asynchronous.database import AsyncDatabase
 
+from jingwu_personnel.adapters.bulk import insert_new
 from jingwu_personnel.application.ports import FindingQuery
 from jingwu_personnel.domain.findings import Finding
 
@@ -67,6 +69,15 @@ class MongoFindingRepository(MongoAggregates[Finding]):
     async def ensure_indexes(self) -> None:
         await self.collection.create_index(OPEN_KEY, unique=True, name="one_open_finding_per_breach")
         await self.collection.create_index([("status", 1), ("condition.kind", 1)])
+
+    async def add_all(self, raised: Sequence[tuple[Finding, Sequence[Outgoing]]]) -> list[Finding]:
+        """Many new findings with their events in one insert; a duplicate id or open key (the breach is
+        open already) leaves that finding out, events and all."""
+        documents = [with_outbox(FINDING_CODEC.to_document(f), events) for f, events in raised]
+        inserted = await insert_new(self.collection, documents)
+        added = [(f, events) for (f, events), done in zip(raised, inserted, strict=True) if done]
+        self._written([event for _, events in added for event in events])
+        return [f for f, _ in added]
 
     async def select(self, query: FindingQuery) -> list[Finding]:
         return await self.find(criteria_of(query), sort=[("_id", -1)], limit=query.limit)

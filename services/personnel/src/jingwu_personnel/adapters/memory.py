@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+from jingwu_platform.calendar import DateRange
 from jingwu_platform.repository import FakeOutbox, InMemoryAggregates, InMemoryDocuments, after, before
 from jingwu_platform.usecase import Outgoing
 
@@ -22,16 +23,27 @@ from jingwu_personnel.application.ports import (
     OfficerQuery,
     PostingQuery,
     Repositories,
+    RoomReport,
     VillageQuery,
+    ZoneMeasurement,
+    ZoneReport,
 )
 from jingwu_personnel.domain.assessment import Assessment
+from jingwu_personnel.domain.assessment_inputs import DutyEvidence, FamiliarisationWeek
 from jingwu_personnel.domain.conduct import ConductRecord
 from jingwu_personnel.domain.findings import Finding
 from jingwu_personnel.domain.officers import Officer, UnmaskedRead
 from jingwu_personnel.domain.periods import Period
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.ratings import Rating
-from jingwu_personnel.domain.territory import RoomStatus, RoomView, StationView, ZoneView
+from jingwu_personnel.domain.territory import (
+    RoomStatus,
+    RoomView,
+    StationView,
+    ZoneView,
+    measured_zone,
+    registry_zone,
+)
 from jingwu_personnel.domain.villages import VillageAssignment
 from jingwu_personnel.domain.worklogs import VisitLog
 
@@ -97,6 +109,9 @@ class InMemoryVillageRepository(InMemoryAggregates[VillageAssignment]):
     def __init__(self, outbox: FakeOutbox | None = None) -> None:
         super().__init__(lambda v: v.village_id, outbox)
 
+    async def add_all(self, assignments: Sequence[VillageAssignment]) -> frozenset[str]:
+        return frozenset([a.village_id for a in assignments if await self.add(a)])
+
     async def select(self, query: VillageQuery) -> list[VillageAssignment]:
         due_by = query.rotation_due_by
         return self.matching(
@@ -161,6 +176,9 @@ class InMemoryFindingRepository(InMemoryAggregates[Finding]):
             return False
         return await super().add(finding, events)
 
+    async def add_all(self, raised: Sequence[tuple[Finding, Sequence[Outgoing]]]) -> list[Finding]:
+        return [finding for finding, events in raised if await self.add(finding, events)]
+
     async def select(self, query: FindingQuery) -> list[Finding]:
         return _page(self.matching(_finding_matches(query)), newest_first=True, limit=query.limit)
 
@@ -221,6 +239,10 @@ class InMemoryRoomViewRepository(InMemoryDocuments[RoomView]):
         self.items[room.room_id] = room
         return True
 
+    async def store_all(self, reports: Sequence[RoomReport]) -> None:
+        for report in reports:
+            await self.store(report.room, unless_status=report.unless_status)
+
 
 class InMemoryZoneViewRepository(InMemoryDocuments[ZoneView]):
     def __init__(self) -> None:
@@ -230,25 +252,28 @@ class InMemoryZoneViewRepository(InMemoryDocuments[ZoneView]):
         return self.all()
 
     async def put_registry_fields(self, zone: ZoneView) -> None:
-        stored = self.items.get(zone.zone_code)
-        if stored is not None:
-            zone = replace(
-                zone, measured_population=stored.measured_population, measured_at=stored.measured_at
-            )
-        else:
-            zone = replace(zone, measured_population=None, measured_at=None)
-        self.items[zone.zone_code] = zone
+        self.items[zone.zone_code] = registry_zone(self.items.get(zone.zone_code), zone)
 
     async def put_measurement(self, zone_code: str, population: int, as_of: datetime) -> bool:
-        stored = self.items.get(zone_code) or ZoneView(zone_code=zone_code)
-        if stored.measured_at is not None and stored.measured_at >= as_of:
+        measured = measured_zone(self.items.get(zone_code), zone_code, population, as_of)
+        if measured is None:
             return False
-        self.items[zone_code] = replace(stored, measured_population=population, measured_at=as_of)
+        self.items[zone_code] = measured
         return True
 
     async def retire(self, zone_codes: Sequence[str]) -> None:
         for code in zone_codes:
             self.items[code] = replace(self.items.get(code) or ZoneView(zone_code=code), retired=True)
+
+    async def apply_all(self, reports: Sequence[ZoneReport]) -> frozenset[str]:
+        measured: set[str] = set()
+        for report in reports:
+            if isinstance(report, ZoneMeasurement):
+                if await self.put_measurement(report.zone_code, report.population, report.as_of):
+                    measured.add(report.zone_code)
+            else:
+                await self.put_registry_fields(report)
+        return frozenset(measured)
 
 
 class InMemoryStationViewRepository(InMemoryDocuments[StationView]):
@@ -257,6 +282,40 @@ class InMemoryStationViewRepository(InMemoryDocuments[StationView]):
 
     async def every(self) -> list[StationView]:
         return self.all()
+
+    async def put_all(self, stations: Sequence[StationView]) -> None:
+        for station in stations:
+            await self.put(station)
+
+
+class InMemoryFamiliarisationRepository(InMemoryDocuments[FamiliarisationWeek]):
+    def __init__(self) -> None:
+        super().__init__(lambda w: w.week_id)
+
+    async def record_all(self, weeks: Sequence[FamiliarisationWeek]) -> None:
+        for week in weeks:
+            stored = self.items.get(week.week_id)
+            kept = week if stored is None else stored.merged(week)
+            if kept is not None:
+                self.items[week.week_id] = kept
+
+    async def during(self, period: DateRange) -> list[FamiliarisationWeek]:
+        return self.matching(lambda w: period.contains(w.week_start))
+
+
+class InMemoryDutyEvidenceRepository(InMemoryDocuments[DutyEvidence]):
+    def __init__(self) -> None:
+        super().__init__(lambda e: e.evidence_id)
+
+    async def record(self, evidence: DutyEvidence) -> bool:
+        stored = self.items.get(evidence.evidence_id)
+        if stored is not None and not stored.replaced_by(evidence):
+            return False
+        self.items[evidence.evidence_id] = evidence
+        return True
+
+    async def during(self, period: DateRange) -> list[DutyEvidence]:
+        return self.matching(lambda e: period.contains(e.day))
 
 
 def memory_repositories(outbox: FakeOutbox | None = None) -> Repositories:
@@ -275,4 +334,6 @@ def memory_repositories(outbox: FakeOutbox | None = None) -> Repositories:
         rooms=InMemoryRoomViewRepository(),
         zones=InMemoryZoneViewRepository(),
         stations=InMemoryStationViewRepository(),
+        familiarisation=InMemoryFamiliarisationRepository(),
+        duty_evidence=InMemoryDutyEvidenceRepository(),
     )

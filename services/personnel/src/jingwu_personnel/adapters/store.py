@@ -10,6 +10,10 @@ from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import OutboxRegistry
 from pymongo.asynchronous.database import AsyncDatabase
 
+from jingwu_personnel.adapters.assessment_input_repository import (
+    MongoDutyEvidenceRepository,
+    MongoFamiliarisationRepository,
+)
 from jingwu_personnel.adapters.assessment_repository import (
     MongoAssessmentRepository,
     MongoConductRepository,
@@ -54,6 +58,8 @@ def mongo_repositories(
         rooms=MongoRoomViewRepository(database),
         zones=MongoZoneViewRepository(database),
         stations=MongoStationViewRepository(database),
+        familiarisation=MongoFamiliarisationRepository(database),
+        duty_evidence=MongoDutyEvidenceRepository(database),
     )
     indexes: list[Callable[[], Awaitable[None]]] = [
         officers.ensure_indexes,

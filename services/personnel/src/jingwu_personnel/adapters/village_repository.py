@@ -4,12 +4,15 @@ profile (R-PER-6/7) and the two slots (``liaison``, ``auxiliary``, R-PER-5), by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from jingwu_platform.codec import DocumentCodec
 from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.repository import MongoAggregates
 from pymongo.asynchronous.database import AsyncDatabase
 
+from jingwu_personnel.adapters.bulk import insert_new
 from jingwu_personnel.application.ports import VillageQuery
 from jingwu_personnel.domain.villages import VillageAssignment
 
@@ -24,6 +27,12 @@ class MongoVillageRepository(MongoAggregates[VillageAssignment]):
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("village.station_id", 1), ("village.zone_code", 1)])
         await self.collection.create_index("auxiliary.rotation_due")
+
+    async def add_all(self, assignments: Sequence[VillageAssignment]) -> frozenset[str]:
+        """Registered villages (no events ride on them) in one insert."""
+        documents = [VILLAGE_CODEC.to_document(a) for a in assignments]
+        inserted = await insert_new(self.collection, documents)
+        return frozenset(a.village_id for a, done in zip(assignments, inserted, strict=True) if done)
 
     async def select(self, query: VillageQuery) -> list[VillageAssignment]:
         criteria: Document = {}

@@ -15,6 +15,8 @@ from jingwu_personnel.application.ports import (
     AssessmentRepository,
     ConductQuery,
     ConductRepository,
+    DutyEvidenceRepository,
+    FamiliarisationRepository,
     LogQuery,
     OfficerQuery,
     OfficerRepository,
@@ -23,7 +25,14 @@ from jingwu_personnel.application.ports import (
     RatingRepository,
     VisitLogRepository,
 )
-from jingwu_personnel.domain.assessment import Assessment, AssessmentStatus, assess, assessment_id, rank
+from jingwu_personnel.domain.assessment import (
+    Assessment,
+    AssessmentStatus,
+    ReportedInputs,
+    assess,
+    assessment_id,
+    rank,
+)
 from jingwu_personnel.domain.officers import OfficerRole, OfficerStatus
 from jingwu_personnel.domain.periods import Period, PeriodKind, check_period, checked_period
 
@@ -39,8 +48,12 @@ class AssessmentApplication:
         logs: VisitLogRepository,
         ratings: RatingRepository,
         conduct: ConductRepository,
+        familiarisation: FamiliarisationRepository,
+        duty_evidence: DutyEvidenceRepository,
     ) -> None:
         self._kit = kit
+        self._familiarisation = familiarisation
+        self._duty_evidence = duty_evidence
         self._assessments = assessments
         self._officers = officers
         self._postings = postings
@@ -67,6 +80,10 @@ class AssessmentApplication:
         logs = await self._logs.select(LogQuery(started_in=dates))
         ratings = await self._ratings.of_period(period)
         conduct = await self._conduct.select(ConductQuery(occurred_in=dates))
+        reported = ReportedInputs(  # R-POP-5 and R-PAT-6, as population and patrol reported them
+            familiarisation=await self._familiarisation.during(dates),
+            duty_evidence=await self._duty_evidence.during(dates),
+        )
         now = kit.now()
         published_ids = {a.officer_id for a in published}
         drafts = [
@@ -85,6 +102,7 @@ class AssessmentApplication:
                     weights=kit.policy.ratings,
                     standard=kit.policy.assessment,
                     at=now,
+                    inputs=reported,
                 )
             )
             is not None

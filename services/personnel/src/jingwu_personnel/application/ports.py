@@ -24,6 +24,7 @@ from jingwu_platform.calendar import DateRange
 from jingwu_platform.usecase import Outgoing
 
 from jingwu_personnel.domain.assessment import Assessment, AssessmentStatus
+from jingwu_personnel.domain.assessment_inputs import DutyEvidence, FamiliarisationWeek
 from jingwu_personnel.domain.conduct import ConductRecord
 from jingwu_personnel.domain.findings import STRUCTURAL_KINDS, Finding, FindingKind, FindingStatus
 from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole, OfficerStatus, UnmaskedRead
@@ -166,6 +167,10 @@ class PostingRepository(Aggregates[Posting], Protocol):
 
 
 class VillageRepository(Aggregates[VillageAssignment], Protocol):
+    async def add_all(self, assignments: Sequence[VillageAssignment]) -> frozenset[str]:
+        """``add`` of many (no events) in one write; the ids added (the others existed already)."""
+        ...
+
     async def select(self, query: VillageQuery) -> list[VillageAssignment]: ...
 
 
@@ -176,6 +181,11 @@ class VisitLogRepository(Aggregates[VisitLog], Protocol):
 class FindingRepository(Aggregates[Finding], Protocol):
     """``add`` also answers False while an open finding of the same breach (condition key) exists: one
     open finding per breach, however many evaluations race to raise it."""
+
+    async def add_all(self, raised: Sequence[tuple[Finding, Sequence[Outgoing]]]) -> list[Finding]:
+        """``add`` of many in one write (an evaluation raising many breaches at once); the ones
+        added, in the given order (the others: id or open breach there already)."""
+        ...
 
     async def select(self, query: FindingQuery) -> list[Finding]: ...
 
@@ -211,6 +221,32 @@ class UnmaskedReadRepository(Protocol):
     async def insert(self, read: UnmaskedRead, events: Sequence[Outgoing] = ()) -> bool: ...
 
 
+@dataclass(frozen=True)
+class RoomReport:
+    """A room as an event reports it: stored unless the stored room is in one of ``unless_status``."""
+
+    room: RoomView
+    unless_status: frozenset[RoomStatus] = frozenset()
+
+    def over(self, stored: RoomView | None) -> RoomView | None:
+        """What storing the report makes of ``stored``: the reported room, or None (``stored`` stays)."""
+        if stored is not None and stored.status in self.unless_status:
+            return None
+        return self.room
+
+
+@dataclass(frozen=True)
+class ZoneMeasurement:
+    """The actual population the population service measured in a zone (R-PER-4)."""
+
+    zone_code: str
+    population: int
+    as_of: datetime
+
+
+ZoneReport = ZoneView | ZoneMeasurement  # the registry's fields of a zone, or a measurement
+
+
 class RoomViewRepository(Protocol):
     """The registry's rooms as its events describe them."""
 
@@ -222,6 +258,11 @@ class RoomViewRepository(Protocol):
         """Store the room as reported, unless the stored one is in one of ``unless_status`` (a late
         RoomOpened never reopens a merged room: events of different rooms are not ordered); True when
         written."""
+        ...
+
+    async def store_all(self, reports: Sequence[RoomReport]) -> None:
+        """``store`` of each report, in order: what storing them one by one would leave (a batch of
+        registry events), in bulk where the rooms are new."""
         ...
 
 
@@ -246,6 +287,11 @@ class ZoneViewRepository(Protocol):
         """R-ORG-3: the zones were dissolved by a re-division."""
         ...
 
+    async def apply_all(self, reports: Sequence[ZoneReport]) -> frozenset[str]:
+        """``put_registry_fields`` / ``put_measurement`` of each report, in order, in bulk where the
+        zones are new; the codes whose measured population was stored (newer)."""
+        ...
+
 
 class StationViewRepository(Protocol):
     async def get(self, station_id: str) -> StationView | None: ...
@@ -254,14 +300,43 @@ class StationViewRepository(Protocol):
 
     async def put(self, station: StationView) -> None: ...
 
+    async def put_all(self, stations: Sequence[StationView]) -> None:
+        """``put`` of each, in order (the last of one id wins), in bulk where the stations are new."""
+        ...
+
+
+class FamiliarisationRepository(Protocol):
+    """R-POP-5 progress per officer and week, as population reports it (the highest count wins)."""
+
+    async def record_all(self, weeks: Sequence[FamiliarisationWeek]) -> None:
+        """Keep each reported week unless the stored one counts as many households or more."""
+        ...
+
+    async def during(self, period: DateRange) -> list[FamiliarisationWeek]:
+        """Weeks starting in ``period``, by officer and week."""
+        ...
+
+
+class DutyEvidenceRepository(Protocol):
+    """R-PAT-6 evidence per vehicle or handheld and day, as patrol reports it (the highest revision
+    wins)."""
+
+    async def record(self, evidence: DutyEvidence) -> bool:
+        """Keep the evidence unless the stored one has the same or a higher revision; True when kept."""
+        ...
+
+    async def during(self, period: DateRange) -> list[DutyEvidence]:
+        """Evidence of days in ``period``, by id."""
+        ...
+
 
 # --- staffing evaluation, as the commands that change staffing ask for it ---------------------------------
 
 
 class StaffingChecks(Protocol):
     """What a command asks of staffing evaluation once its change is written. Implemented by
-    ``StaffingApplication`` (in-process, coalescing requests that arrive while one runs); another
-    mechanism can take its place without touching the commands."""
+    ``StaffingApplication`` (in-process, at once: application tests) and, in the running service, by
+    ``ChecksByEvents`` (the command's event is judged with its batch, docs/adr/0040)."""
 
     async def evaluate_structural(self, cause: str, kinds: frozenset[FindingKind] = STRUCTURAL_KINDS) -> None:
         """R-PER-2..5, R-PER-7 from the current state, for the kinds the change bears on."""
@@ -288,3 +363,5 @@ class Repositories:
     rooms: RoomViewRepository
     zones: ZoneViewRepository
     stations: StationViewRepository
+    familiarisation: FamiliarisationRepository
+    duty_evidence: DutyEvidenceRepository

@@ -141,6 +141,17 @@ class StaffingApplication:
                 (months if finding.condition.kind is FindingKind.VILLAGE_DAYS_SHORT else weeks).add(period)
         return await self._judge(months, weeks, cause, Scope(COMPLIANCE_KINDS, station_id=station_id))
 
+    async def judge_compliance(
+        self, kind: FindingKind, period: DateRange, cause: str
+    ) -> tuple[list[Finding], list[Finding]]:
+        """R-PER-8 over one month or R-PER-9 over one week, once it has ended (a calendar rule): raises
+        the period's breaches and resolves that period's findings of ``kind`` that no longer hold."""
+        months = {period} if kind is FindingKind.VILLAGE_DAYS_SHORT else set()
+        weeks = {period} if kind is FindingKind.COMMUNITY_HOURS_SHORT else set()
+        if not months and not weeks:
+            raise ValueError(f"{kind} is not judged over a period")
+        return await self._judge(months, weeks, cause, Scope(frozenset({kind})))
+
     async def recheck_compliance(self, officer_id: str, day: date, cause: str) -> None:
         """A late log: re-judge the officer's open compliance findings whose period holds its day."""
         months: set[DateRange] = set()
@@ -216,17 +227,20 @@ class StaffingApplication:
             FindingQuery(kinds=scope.kinds, status=FindingStatus.OPEN)
         )
         plan = reconcile(open_findings, conditions, scope)
-        raised: list[Finding] = []
+        now = kit.now()
+        # A breach raised again after it was resolved is a new finding: a fresh id (the one open finding
+        # per breach is the repository's unique open key, not the id). All of them in one write.
+        new = [
+            raise_finding(condition, finding_id=Ids.time_ordered(now, kit.ids.new()[:8]), at=now)
+            for condition in plan.to_raise
+        ]
+        # Left out: another evaluation raised the same breach a moment ago (one open finding per breach).
+        raised = await self._findings.add_all(
+            [(finding, [self._event(events_pb2.StaffingFindingRaised, finding)]) for finding in new]
+        )
+        for finding in raised:
+            log.info("staffing finding raised", extra={"finding": finding.condition.key, "cause": cause})
         resolved: list[Finding] = []
-        for condition in plan.to_raise:
-            now = kit.now()
-            # A breach raised again after it was resolved is a new finding: a fresh id (the one open
-            # finding per breach is the repository's unique open key, not the id).
-            finding = raise_finding(condition, finding_id=Ids.time_ordered(now, kit.ids.new()[:8]), at=now)
-            # False: another evaluation raised the same breach a moment ago (one open finding per breach).
-            if await self._findings.add(finding, [self._event(events_pb2.StaffingFindingRaised, finding)]):
-                raised.append(finding)
-                log.info("staffing finding raised", extra={"finding": condition.key, "cause": cause})
         resolution = f"condition cleared ({cause})"
         for finding in plan.to_resolve:
 
@@ -291,3 +305,21 @@ class StaffingApplication:
             )
         )
         return findings, next_page_token(findings, limit, key=lambda f: f.finding_id)
+
+
+class ChecksByEvents:
+    """``StaffingChecks`` of the running service. A command's structural check is left to the event the
+    command wrote: personnel's own events are consumed in batches together with the registry's
+    (entrypoints/event_handlers.py) and judged once per batch, so a burst of commands costs one
+    evaluation instead of one each, and no command waits for one. GetStatus counts that consumer's lag:
+    "caught up" includes the evaluation. A late log's compliance re-check (only that officer's open
+    findings) still runs at once."""
+
+    def __init__(self, staffing: StaffingApplication) -> None:
+        self._staffing = staffing
+
+    async def evaluate_structural(self, cause: str, kinds: frozenset[FindingKind] = STRUCTURAL_KINDS) -> None:
+        return None  # the command's event asks for it (see the class docstring)
+
+    async def recheck_compliance(self, officer_id: str, day: date, cause: str) -> None:
+        await self._staffing.recheck_compliance(officer_id, day, cause)

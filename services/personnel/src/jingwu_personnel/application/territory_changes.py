@@ -1,51 +1,164 @@
 """Following the room registry's territory (jingwu.<district>.rooms.v1) and the zones' measured population
-(jingwu.<district>.population.v1): personnel's read model of rooms, zones, stations and villages, and the
-postings that move when rooms merge or close (R-ROOM-2) or zones are re-divided (R-ORG-3).
+(jingwu.<district>.population.v1): personnel's read model of rooms, zones, stations and villages, the
+postings that move when rooms merge or close or zones are re-divided (application/posting_moves.py),
+and ONE staffing evaluation for a whole batch of such changes.
 
-Each use case is idempotent for its event: read-model writes are upserts or state transitions, postings
-moved by an event get ids derived from the event id and the old posting, and staffing evaluation is
-state-based. So a re-delivered event (the inbox mark is a second write) changes nothing.
+The registry's events come in batches (entrypoints/event_handlers.py, a ``BatchConsumer``): hundreds at
+a time while a district is loaded. A batch is applied in order. Consecutive read-model changes (rooms
+opened or planned, stations, villages, zones, measurements) are written together — new documents in
+one insert each, existing ones one by one with their conditions, which leaves what the changes one by
+one would (ports: ``store_all``, ``apply_all``, ``put_all``, ``add_all``). A change that moves postings
+(RoomsMerged, RoomClosed, ZonesRedivided) is applied on its own once everything before it is written.
+Then the structural rules are evaluated once, for the union of the finding kinds the batch bears on
+(a room change needs no village check). Evaluation is state-based, so one run after the batch finds
+what one run per event would have found at its end — the findings of states in between, which nobody
+could have read before the batch was committed, are not raised and resolved in passing.
+
+Idempotent under redelivery: read-model writes are upserts or conditional, moved postings get ids
+derived from the event id and the old posting, and evaluation is state-based; the inbox drops events
+already processed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
 
 from jingwu_platform.errors import RuleViolation
 from jingwu_platform.usecase import UseCaseKit
 
-from jingwu_personnel.application.changes import Decision, change
 from jingwu_personnel.application.ports import (
-    PostingQuery,
     PostingRepository,
+    RoomReport,
     RoomViewRepository,
     StaffingChecks,
     StationViewRepository,
-    VillageQuery,
     VillageRepository,
+    ZoneMeasurement,
+    ZoneReport,
     ZoneViewRepository,
 )
-from jingwu_personnel.application.posting_ledger import Ending, PostingLedger
-from jingwu_personnel.domain.findings import ROOM_KINDS, STATION_KINDS, VILLAGE_KINDS, ZONE_KINDS
-from jingwu_personnel.domain.postings import Posting, posting_id_for, successor_posting
-from jingwu_personnel.domain.redivision import ZoneRedivision, plan_redivision
+from jingwu_personnel.application.posting_moves import PostingMoves, RegistryEvent, change_village
+from jingwu_personnel.domain.findings import (
+    ROOM_KINDS,
+    STATION_KINDS,
+    STRUCTURAL_KINDS,
+    VILLAGE_KINDS,
+    ZONE_KINDS,
+    FindingKind,
+)
+from jingwu_personnel.domain.redivision import ZoneRedivision
 from jingwu_personnel.domain.territory import RoomStatus, RoomView, StationView, VillageView, ZoneView
 from jingwu_personnel.domain.villages import VillageAssignment
 
+# A late RoomOpened never reopens a room known as merged or closed; a late RoomPlanned never demotes
+# an open one (events of different rooms come in no fixed order).
+OPENED_UNLESS = frozenset({RoomStatus.MERGED, RoomStatus.CLOSED})
+PLANNED_UNLESS = frozenset({RoomStatus.ACTIVE, RoomStatus.MERGED, RoomStatus.CLOSED})
+
+
+# --- the registry's changes, as the event handlers translate them ------------------------------------
+
 
 @dataclass(frozen=True)
-class RegistryEvent:
-    """The registry's event behind a change: postings it moves cite it, and their ids derive from it."""
+class RoomOpened:
+    """A room opened: it must be staffed (R-PER-2)."""
 
-    event_id: str
-    event_type: str  # the payload's full name, e.g. jingwu.rooms.v1.RoomsMerged
-    day: date  # the local day the registry says it happened
+    room: RoomView
+
+
+@dataclass(frozen=True)
+class RoomPlanned:
+    room: RoomView
+
+
+@dataclass(frozen=True)
+class StationCreated:
+    """R-PER-4: the station's headcount floor follows its kind."""
+
+    station: StationView
+
+
+@dataclass(frozen=True)
+class VillageRegistered:
+    """An administrative village becomes assignable (R-PER-5); a re-registration updates the
+    description and keeps who serves it."""
+
+    village: VillageView
+
+
+@dataclass(frozen=True)
+class ZoneCreated:
+    """R-PER-4 needs the zone's actual population: the registry's workload figure until the population
+    service reports a measured one."""
+
+    zone: ZoneView
+
+
+@dataclass(frozen=True)
+class ZonePopulationChanged:
+    """R-PER-4: the measured actual population replaces the registry's figure (the newest wins)."""
+
+    zone_code: str
+    population: int
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class RoomsMerged:
+    cause: RegistryEvent
+    survivor_id: str
+    merged_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoomClosed:
+    cause: RegistryEvent
+    room_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ZonesRedivided:
+    cause: RegistryEvent
+    redivision: ZoneRedivision
+
+
+ViewChange = (
+    RoomOpened | RoomPlanned | StationCreated | VillageRegistered | ZoneCreated | ZonePopulationChanged
+)
+PostingMove = RoomsMerged | RoomClosed | ZonesRedivided
+TerritoryChange = ViewChange | PostingMove
+
+# What each posting move bears on (read-model changes: see _write_views).
+_MOVE_KINDS: dict[type, frozenset[FindingKind]] = {
+    RoomsMerged: ROOM_KINDS | ZONE_KINDS,
+    RoomClosed: ROOM_KINDS | ZONE_KINDS,
+    ZonesRedivided: STRUCTURAL_KINDS,
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A change a rule refuses (R-ORG-3: a re-division that would orphan a posting): nothing of it was
+    applied. ``position`` is its index in the batch."""
+
+    position: int
+    violation: RuleViolation
+
+
+@dataclass
+class _Batch:
+    refusals: list[Refusal] = field(default_factory=list)
+    kinds: frozenset[FindingKind] = frozenset()
+    counts: Counter[str] = field(default_factory=Counter)
 
     @property
-    def reference(self) -> str:
-        return f"{self.event_type} {self.event_id}"
+    def cause(self) -> str:
+        return ", ".join(f"{name}×{n}" if n > 1 else name for name, n in sorted(self.counts.items()))
 
 
 class TerritoryChangeApplication:
@@ -60,177 +173,89 @@ class TerritoryChangeApplication:
         postings: PostingRepository,
         staffing: StaffingChecks,
     ) -> None:
-        self._kit = kit
         self._rooms = rooms
         self._zones = zones
         self._stations = stations
         self._villages = villages
-        self._postings = postings
         self._staffing = staffing
-        self._ledger = PostingLedger(kit, postings, villages)
-        self._system = kit.system_caller().subject
+        self._moves = PostingMoves(kit, rooms=rooms, zones=zones, villages=villages, postings=postings)
 
-    async def _open_postings(self, room_id: str = "") -> list[Posting]:
-        return await self._postings.select(PostingQuery(room_id=room_id, current_only=True))
-
-    async def _move(
+    async def apply(
         self,
-        cause: RegistryEvent,
-        posting: Posting,
-        reason: str,
+        changes: Sequence[TerritoryChange],
         *,
-        room_id: str | None = None,
-        zone_code: str | None = None,
-    ) -> None:
-        """R-ROOM-2 / R-ORG-3: the posting ends and a successor posting continues elsewhere, so the history
-        shows both (R-PER-12). Successor first: a crash in between leaves the old one open, and the
-        re-delivered event finds the successor already there and ends the old one."""
-        kit = self._kit
-        start = max(cause.day, posting.start_date)
-        successor = successor_posting(
-            posting,
-            posting_id=posting_id_for(start, kit.ids.stable("moved", cause.event_id, posting.posting_id)),
-            day=start,
-            at=kit.now(),
-            by=self._system,
-            approval_reference=cause.reference,
-            room_id=room_id,
-            zone_code=zone_code,
-        )
-        await self._ledger.start(successor)
-        ending = Ending(start, reason, self._system, approval_reference=cause.reference)
-        await self._ledger.end(posting.posting_id, ending, release_village=False)
-        # A village's liaison or auxiliary posting that moved stays the village's (R-PER-5: no blank).
-        await self._ledger.hand_over_village_slot(posting, successor)
-
-    # --- rooms ----------------------------------------------------------------------------------------
-
-    async def room_opened(self, room: RoomView) -> None:
-        """A room opened: it must be staffed (R-PER-2); a room without staff is a finding at once. A late
-        RoomOpened never reopens a room known as merged or closed."""
-        active = replace(room, status=RoomStatus.ACTIVE)
-        await self._rooms.store(active, unless_status=frozenset({RoomStatus.MERGED, RoomStatus.CLOSED}))
-        await self._staffing.evaluate_structural("RoomOpened", ROOM_KINDS)
-
-    async def room_planned(self, room: RoomView) -> None:
-        planned = replace(room, status=RoomStatus.PLANNED)
-        await self._rooms.store(
-            planned, unless_status=frozenset({RoomStatus.ACTIVE, RoomStatus.MERGED, RoomStatus.CLOSED})
-        )
-
-    async def rooms_merged(self, cause: RegistryEvent, survivor_id: str, merged_ids: list[str]) -> None:
-        """R-ROOM-2: the merged rooms' postings move to the surviving room ("zones and staff move to the
-        surviving room"), with history kept."""
-        survivor = await self._rooms.get(survivor_id)
-        zones: list[str] = list(survivor.zone_codes) if survivor else []
-        for room_id in merged_ids:
-            old = await self._rooms.get(room_id) or RoomView.unknown(room_id, RoomStatus.MERGED)
-            zones += [z for z in old.zone_codes if z not in zones]
-            await self._rooms.store(old.merged_into(survivor_id))
-        if survivor is not None:
-            await self._rooms.store(survivor.with_zones(tuple(zones)))
-        at_survivor = {(p.officer_id, p.role) for p in await self._open_postings(room_id=survivor_id)}
-        for room_id in merged_ids:
-            reason = f"room {room_id} merged into {survivor_id} (R-ROOM-2)"
-            for posting in await self._open_postings(room_id=room_id):
-                if (posting.officer_id, posting.role) in at_survivor:
-                    # Already posted to the surviving room in this role: only the merged posting ends.
-                    ending = Ending(cause.day, reason, self._system, approval_reference=cause.event_id)
-                    await self._ledger.end(posting.posting_id, ending)
+        also: Counter[str] | None = None,
+        kinds: frozenset[FindingKind] = frozenset(),
+    ) -> list[Refusal]:
+        """Apply a batch of the registry's changes in order, then evaluate staffing once (see the module
+        docstring) for the kinds they bear on and ``kinds`` (what else in the batch changed staffing:
+        personnel's own events, counted in ``also`` for the log); the changes a rule refused. Anything
+        else that fails raises: nothing of the batch counts as processed, and all of it comes again
+        (idempotent)."""
+        batch = _Batch(kinds=kinds, counts=Counter(also or {}))
+        views: list[ViewChange] = []
+        for position, item in enumerate(changes):
+            batch.counts[type(item).__name__] += 1
+            if isinstance(item, RoomsMerged | RoomClosed | ZonesRedivided):
+                batch.kinds |= await self._write_views(views)
+                views = []
+                try:
+                    await self._move(item)
+                except RuleViolation as refused:
+                    batch.refusals.append(Refusal(position, refused))
                     continue
-                await self._move(cause, posting, reason, room_id=survivor_id)
-                at_survivor.add((posting.officer_id, posting.role))
-        await self._staffing.evaluate_structural("RoomsMerged", ROOM_KINDS | ZONE_KINDS)
+                batch.kinds |= _MOVE_KINDS[type(item)]
+            else:
+                views.append(item)
+        batch.kinds |= await self._write_views(views)
+        if batch.kinds:
+            await self._staffing.evaluate_structural(batch.cause, batch.kinds)
+        return batch.refusals
 
-    async def room_closed(self, cause: RegistryEvent, room_id: str, reason: str) -> None:
-        """R-ROOM-2: a room closed without successor: its postings end (published, never silently)."""
-        old = await self._rooms.get(room_id) or RoomView.unknown(room_id, RoomStatus.CLOSED)
-        await self._rooms.store(old.closed())
-        why = f"room {room_id} closed: {reason or 'no reason given'} (R-ROOM-2)"
-        for posting in await self._open_postings(room_id=room_id):
-            await self._ledger.end(
-                posting.posting_id, Ending(cause.day, why, self._system, approval_reference=cause.reference)
-            )
-        await self._staffing.evaluate_structural("RoomClosed", ROOM_KINDS | ZONE_KINDS)
+    async def _move(self, item: PostingMove) -> None:
+        if isinstance(item, RoomsMerged):
+            await self._moves.rooms_merged(item.cause, item.survivor_id, item.merged_ids)
+        elif isinstance(item, RoomClosed):
+            await self._moves.room_closed(item.cause, item.room_id, item.reason)
+        else:
+            await self._moves.zones_redivided(item.cause, item.redivision)
 
-    # --- stations, villages, zones --------------------------------------------------------------------
-
-    async def station_created(self, station: StationView) -> None:
-        await self._stations.put(station)
-        await self._staffing.evaluate_structural("StationCreated", STATION_KINDS)  # R-PER-4 floor by kind
-
-    async def village_registered(self, village: VillageView) -> None:
-        """A registered administrative village becomes assignable; until it has its liaison officer and
-        resident auxiliary, that is a finding (R-PER-5). A re-registration updates the description and
-        keeps who serves it."""
-        if not await self._villages.add(VillageAssignment.of(village)):
-            await self._change_village(village.village_id, lambda a: a.described(village))
-        await self._staffing.evaluate_structural("VillageRegistered", VILLAGE_KINDS)
-
-    async def _change_village(
-        self, village_id: str, transition: Callable[[VillageAssignment], VillageAssignment | None]
-    ) -> None:
-        def decide(assignment: VillageAssignment) -> Decision[VillageAssignment]:
-            changed = transition(assignment)
-            return None if changed is None else (changed, [])
-
-        await change(self._villages, village_id, decide, what=f"village {village_id}")
-
-    async def _rezone_village(self, village_id: str, zone_code: str) -> None:
-        await self._change_village(village_id, lambda assignment: assignment.rezoned(zone_code))
-
-    async def zone_created(self, zone: ZoneView) -> None:
-        """R-PER-4 needs the zone's actual population: the registry's workload figure until the
-        population service reports a measured one."""
-        await self._zones.put_registry_fields(zone)
-        await self._staffing.evaluate_structural("ZoneCreated", ZONE_KINDS)
-
-    async def zones_redivided(self, cause: RegistryEvent, redivision: ZoneRedivision) -> None:
-        """R-ORG-3: every open posting of a dissolved zone moves to its new zone per the hand-over list
-        and the community→zone map. A posting neither places is not guessed at: the event is refused
-        whole (RuleViolation, nothing changed) so the hand-over list can be completed and replayed."""
-        rooms = {r.room_id: r for r in await self._rooms.every()}
-        villages = {a.village_id: a.village for a in await self._villages.select(VillageQuery())}
-        postings = [p for p in await self._open_postings() if p.zone_code in redivision.from_zone_codes]
-        plan = plan_redivision(
-            postings,
-            from_zones=redivision.from_zone_codes,
-            to_zones=list(redivision.to_zone_codes),
-            community_to_zone=redivision.community_to_zone,
-            handover={h.record_id: h.to_zone_code for h in redivision.handed_over("posting")},
-            zones={z.zone_code: z for z in await self._zones.every()},
-            rooms=rooms,
-            villages=villages,
-        )
-        if plan.unmapped:
-            raise RuleViolation(
-                "R-ORG-3",
-                f"redivisions/{redivision.redivision_id}",
-                f"ZonesRedivided {redivision.redivision_id}: hand-over list places no new zone for "
-                f"posting(s) {', '.join(plan.unmapped)}",
-            )
-        # The registry's read model first: new zones (their workload), villages and rooms re-homed, old
-        # zones retired.
-        for zone in redivision.new_zones:
-            await self._zones.put_registry_fields(zone)
-        moved_villages = [*redivision.community_to_zone.items()]
-        moved_villages += [(item.record_id, item.to_zone_code) for item in redivision.handed_over("village")]
-        for village_id, zone_code in moved_villages:
-            if village_id in villages:
-                await self._rezone_village(village_id, zone_code)
-        for item in redivision.handed_over("room"):
-            if item.record_id in rooms:
-                await self._rooms.store(rooms[item.record_id].rezoned(item.from_zone_code, item.to_zone_code))
-        await self._zones.retire(redivision.retired_zone_codes)
-        by_id = {p.posting_id: p for p in postings}
-        for posting_id, zone_code in sorted(plan.moves.items()):
-            old_zone = by_id[posting_id].zone_code
-            reason = f"zones re-divided ({redivision.redivision_id}): {old_zone} → {zone_code} (R-ORG-3)"
-            await self._move(cause, by_id[posting_id], reason, zone_code=zone_code)
-        await self._staffing.evaluate_structural("ZonesRedivided")
-
-    async def zone_population_changed(self, zone_code: str, population: int, as_of: datetime) -> None:
-        """R-PER-4: the measured actual population replaces the registry's workload figure (the newest
-        measurement wins; snapshots may arrive out of order)."""
-        if await self._zones.put_measurement(zone_code, population, as_of):
-            await self._staffing.evaluate_structural("ZonePopulationChanged", ZONE_KINDS)
+    async def _write_views(self, views: Sequence[ViewChange]) -> frozenset[FindingKind]:
+        """Consecutive read-model changes, written together, each collection's in their order; the
+        finding kinds they bear on."""
+        if not views:
+            return frozenset()
+        kinds: frozenset[FindingKind] = frozenset()
+        rooms: list[RoomReport] = []
+        zones: list[ZoneReport] = []
+        stations: list[StationView] = []
+        villages: dict[str, VillageView] = {}
+        for item in views:
+            if isinstance(item, RoomOpened):
+                rooms.append(RoomReport(replace(item.room, status=RoomStatus.ACTIVE), OPENED_UNLESS))
+                kinds |= ROOM_KINDS  # a room without staff is a finding at once (R-PER-2)
+            elif isinstance(item, RoomPlanned):
+                rooms.append(RoomReport(replace(item.room, status=RoomStatus.PLANNED), PLANNED_UNLESS))
+            elif isinstance(item, StationCreated):
+                stations.append(item.station)
+                kinds |= STATION_KINDS
+            elif isinstance(item, VillageRegistered):
+                villages[item.village.village_id] = item.village  # the latest description counts
+                kinds |= VILLAGE_KINDS
+            elif isinstance(item, ZoneCreated):
+                zones.append(item.zone)
+                kinds |= ZONE_KINDS
+            else:
+                zones.append(ZoneMeasurement(item.zone_code, item.population, item.as_of))
+        await self._rooms.store_all(rooms)
+        await self._stations.put_all(stations)
+        measured = await self._zones.apply_all(zones)
+        if measured:
+            kinds |= ZONE_KINDS  # an older measurement than the stored one changes nothing
+        added = await self._villages.add_all([VillageAssignment.of(v) for v in villages.values()])
+        for village_id, village in villages.items():
+            if village_id not in added:
+                await change_village(
+                    self._villages, village_id, partial(VillageAssignment.described, village=village)
+                )
+        return kinds

@@ -2,8 +2,9 @@
 
 Monthly evaluation and quarterly assessment combine two halves:
 - platform data: compliance indicators computed from the logs and postings (village days R-PER-8,
-  community hours R-PER-9, data entered on visits, the leader's log audits), each 0..100, equally
-  weighted among those that apply to the officer;
+  community hours R-PER-9, data entered on visits, the leader's log audits) and from what other
+  services report (households got to know each week R-POP-5, patrol duty evidence R-PAT-6:
+  domain/assessment_inputs.py), each 0..100, equally weighted among those that apply to the officer;
 - ratings: self / peer / leader / resident averages combined with the district's weights
   (``DistrictPolicy.ratings``), renormalised over the sources that rated at all (domain/ratings.py).
 The split between the halves and the grade bands are ``DistrictPolicy.assessment``. Conduct violations
@@ -22,6 +23,7 @@ from jingwu_platform.calendar import DateRange
 from jingwu_platform.errors import RuleViolation
 from jingwu_platform.policy import AssessmentStandard, RatingWeights, WorkStandard
 
+from jingwu_personnel.domain.assessment_inputs import DutyEvidence, FamiliarisationWeek
 from jingwu_personnel.domain.conduct import ConductRecord
 from jingwu_personnel.domain.officers import Officer
 from jingwu_personnel.domain.periods import Period
@@ -98,6 +100,14 @@ def grade_for(total: float, standard: AssessmentStandard) -> Grade:
     return Grade.INCOMPETENT
 
 
+@dataclass(frozen=True)
+class ReportedInputs:
+    """What other services reported for the period (R-POP-5, R-PAT-6)."""
+
+    familiarisation: Sequence[FamiliarisationWeek] = ()
+    duty_evidence: Sequence[DutyEvidence] = ()
+
+
 def assessment_id(officer_id: str, period: Period) -> str:
     return f"{officer_id}/{period.key}"
 
@@ -120,6 +130,8 @@ def work_indicators(
     logs: Sequence[VisitLog],
     period: DateRange,
     work: WorkStandard,
+    *,
+    inputs: ReportedInputs | None = None,
 ) -> list[Indicator]:
     """Compliance indicators that apply to the officer in the period, each scored 0..100."""
     own_postings = [p for p in postings if p.officer_id == officer_id]
@@ -141,6 +153,22 @@ def work_indicators(
     if reviewed:  # R-PER-11 log audits
         approved = sum(1 for log in reviewed if log.review_result is ReviewResult.APPROVED)
         raw.append(("log_audit", approved, _ratio(approved, len(reviewed))))
+    reported = inputs or ReportedInputs()
+    familiar = [
+        w for w in reported.familiarisation if w.officer_id == officer_id and period.contains(w.week_start)
+    ]
+    if familiar:  # R-POP-5: households got to know each week, against the weekly target
+        raw.append(
+            (
+                "familiarisation",
+                sum(w.households_visited for w in familiar),
+                100.0 * sum(w.share_met for w in familiar) / len(familiar),
+            )
+        )
+    days = [e for e in reported.duty_evidence if officer_id in e.officer_ids and period.contains(e.day)]
+    if days:  # R-PAT-6: patrol tracks are the evidence of duty performance
+        share = sum(min(1.0, max(0.0, e.compliance_ratio)) for e in days)
+        raw.append(("patrol_duty", len(days), _ratio(share, len(days))))
     weight = 1.0 / len(raw) if raw else 0.0
     return [Indicator(code, value, round(score, 2), weight) for code, value, score in raw]
 
@@ -172,13 +200,14 @@ def assess(
     weights: RatingWeights,
     standard: AssessmentStandard,
     at: datetime,
+    inputs: ReportedInputs | None = None,
 ) -> Assessment | None:
     """One officer's draft assessment for the period, or None for people not assessed here."""
     group = group_of(officer)
     if group is None:
         return None
     dates = period.dates
-    indicators = work_indicators(officer.officer_id, postings, logs, dates, work)
+    indicators = work_indicators(officer.officer_id, postings, logs, dates, work, inputs=inputs)
     summaries = rating_summaries(
         [r for r in ratings if r.officer_id == officer.officer_id and r.period == period], weights
     )

@@ -116,6 +116,25 @@ class ZoneView:
         return self.measured_population if self.measured_population is not None else self.workload_population
 
 
+def registry_zone(stored: ZoneView | None, reported: ZoneView) -> ZoneView:
+    """What the registry says of a zone (station, communities, workload, retired), keeping the actual
+    population the population service measured, if any (R-PER-4)."""
+    if stored is None:
+        return replace(reported, measured_population=None, measured_at=None)
+    return replace(reported, measured_population=stored.measured_population, measured_at=stored.measured_at)
+
+
+def measured_zone(
+    stored: ZoneView | None, zone_code: str, population: int, as_of: datetime
+) -> ZoneView | None:
+    """R-PER-4: the zone with its newly measured actual population, or None when the stored measurement
+    is as new or newer (snapshots may arrive out of order; the newest wins)."""
+    zone = stored or ZoneView(zone_code=zone_code)
+    if zone.measured_at is not None and zone.measured_at >= as_of:
+        return None
+    return replace(zone, measured_population=population, measured_at=as_of)
+
+
 @dataclass(frozen=True)
 class VillageView:
     village_id: str
