@@ -1,0 +1,1 @@
+"""Jingwu web console: backend-for-frontend and the built single-page app."""

@@ -1,0 +1,3 @@
+from jingwu_console.main import run
+
+run()
