@@ -15,7 +15,7 @@ export UV_CACHE_DIR ?= $(CURDIR)/$(CACHE)/uv
 STAMP_GEN := services/contracts/src/jingwu/.generated
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: help bootstrap sync gen fetch lint fmt test test-fast run infra-up infra-down infra-status docs k8s-up k8s-down clean
+.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench run infra-up infra-down infra-status docs k8s-up k8s-down clean
 
 help:
 	@echo "make run        start Kafka, FerretDB and the services for demo district 01 (Ctrl-C stops)"
@@ -23,6 +23,7 @@ help:
 	@echo "make infra-up   start Kafka + FerretDB in the background; make infra-down stops them"
 	@echo "make lint       ruff, mypy, buf lint, buf breaking against main"
 	@echo "make gen        regenerate Python code from proto/;  make docs  regenerate docs/events.md"
+	@echo "make bench      the benchmarks (BENCH=<name> for one); figures in docs/benchmarks.md"
 
 # uv itself, pinned, from PyPI into a private venv (no installer scripts).
 $(UV):
@@ -81,6 +82,22 @@ test: lint
 
 test-fast: gen
 	@for paths in $(TEST_SESSIONS); do $(UV) run --frozen pytest -m "not e2e and not kube" $$paths || exit 1; done
+
+# Benchmarks (never part of make test): each prints a Markdown table; the output of this run goes to
+# .data/bench/<name>.md, and docs/benchmarks.md holds the figures with the machine they were measured on.
+# BENCH=<name> runs one of them. The population benchmark loads 1,000,000 residents (about an hour here).
+BENCHES := metrics_path kafka_path territory_events bench_evidence bench_population codec gateway consumer
+BENCH ?= $(BENCHES)
+bench: gen fetch
+	@mkdir -p .data/bench
+	@for name in $(BENCH); do echo "== bench $$name (output: .data/bench/$$name.md)"; case $$name in \
+	  metrics_path|kafka_path) script=services/platform/bench/$$name.py; args= ;; \
+	  territory_events) script=services/personnel/bench/$$name.py; args= ;; \
+	  bench_evidence) script=services/patrol/bench/$$name.py; args= ;; \
+	  bench_population) script=services/population/bench/$$name.py; args= ;; \
+	  codec|gateway|consumer) script=services/telemetry/bench/bench_telemetry.py; args=$$name ;; \
+	  *) echo "unknown benchmark $$name (one of: $(BENCHES))" >&2; exit 2 ;; esac; \
+	  $(UV) run --frozen python $$script $$args | tee .data/bench/$$name.md; done
 
 run: gen fetch
 	$(UV) run --frozen python -m jingwu_devstack.run

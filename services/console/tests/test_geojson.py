@@ -10,6 +10,7 @@ from jingwu.population.v1 import population_pb2
 from jingwu.rooms.v1 import rooms_pb2
 from jingwu.telemetry.v1 import telemetry_pb2
 from jingwu_console import geojson
+from jingwu_platform.outline import convex_hull
 
 
 def _ring(*points: tuple[float, float]) -> common_pb2.LinearRing:
@@ -209,5 +210,5 @@ def test_a_zone_without_a_recorded_boundary_is_drawn_around_its_villages_and_roo
 
 
 def test_the_convex_hull_drops_inner_points() -> None:
-    hull = geojson.convex_hull([(0, 0), (2, 0), (2, 2), (0, 2), (1, 1), (1, 0)])
+    hull = convex_hull([(0, 0), (2, 0), (2, 2), (0, 2), (1, 1), (1, 0)])
     assert sorted(hull) == [(0, 0), (0, 2), (2, 0), (2, 2)]

@@ -29,6 +29,7 @@ from jingwu.common.v1 import common_pb2
 from jingwu.personnel.v1 import personnel_pb2 as per
 from jingwu.rooms.v1 import rooms_pb2 as rooms
 from jingwu_platform.auth import Role, issue_token
+from jingwu_platform.outline import approximate_outline
 from jingwu_platform.proto_values import local_date_to_proto
 
 from jingwu_cli import labels
@@ -67,6 +68,8 @@ SEED_CALL_TIMEOUT_S = 180.0
 # District-wide computations (assessments of every officer, a full staffing evaluation) take longer.
 SLOW_CALL_S = 180.0
 LEADER = "demo-leader"
+# A demo zone's recorded boundary: this far around its villages and rooms (metres).
+ZONE_MARGIN_M = 300.0
 # How long the loader waits for the services to catch up (after the territory, after the whole load).
 SETTLE_S = 600.0
 _LAGGING = ("NOT_FOUND", "FAILED_PRECONDITION")
@@ -232,6 +235,17 @@ class Loader:
         for natural in (False, True):
             await _limited([partial(self._village, v) for v in self.demo.villages if v.natural is natural])
 
+    def _boundary(self, z: ZoneSpec) -> common_pb2.Polygon | None:
+        """The zone's outline: around its villages and rooms (patrol places incidents and hot spots in
+        it, telemetry tells zone entries and exits by it)."""
+        places = [(v.lon, v.lat) for v in self.demo.villages if v.zone_code == z.code]
+        places += [(r.lon, r.lat) for r in self.demo.rooms if z.code in r.zone_codes]
+        ring = approximate_outline(places, margin_m=ZONE_MARGIN_M)
+        if not ring:
+            return None
+        points = [common_pb2.GeoPoint(longitude=lon, latitude=lat) for lon, lat in ring]
+        return common_pb2.Polygon(rings=[common_pb2.LinearRing(points=points)])
+
     async def _zone(self, z: ZoneSpec) -> None:
         request = rooms.CreateZoneRequest(
             zone_code=z.code,
@@ -242,6 +256,7 @@ class Loader:
             workload=rooms.ZoneWorkload(
                 actual_population=z.population, area_km2=z.area_km2, security_complexity=z.complexity
             ),
+            boundary=self._boundary(z),
         )
         await self._create("rooms", self.c.rooms.CreateZone, request)
 

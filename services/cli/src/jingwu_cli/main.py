@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
-from jingwu_cli import auth_token, commands, labels
+from jingwu_cli import auth_token, commands, labels, patrol_commands, population_commands
 from jingwu_cli.client import Clients
 from jingwu_cli.config import (
     DEFAULT_DISTRICT,
@@ -217,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one statement 
     cmd.add_argument("--role", choices=sorted(labels.OFFICER_ROLES), help="role")
 
     auth_token.add_parser(areas, district_type)
+    population_commands.add_parsers(areas, _global_options)  # houses, residents, places, import, audit
+    patrol_commands.add_parsers(areas, _global_options)  # patrol hotspots, plans, evidence, rings, …
 
     demo = group("demo", "demo data")
     cmd = command(demo, "seed", _demo_seed, "load the synthetic demo district through the APIs (idempotent)")

@@ -29,7 +29,7 @@ from jingwu_cli.errors import EXIT_FAILED, CliError
 from jingwu_cli.ledger_files import read_ledger
 from jingwu_cli.render import DetailResult, Result, TableResult, to_json
 
-DEFAULT_POPULATION_ADDR = "127.0.0.1:50057"
+DEFAULT_POPULATION_ADDR = "127.0.0.1:50052"
 CHUNK_ROWS = 2_000
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")

@@ -1,13 +1,17 @@
 """``make run``: Kafka, FerretDB and the services for demo district 01, in the foreground.
 
-Prints one line per process as it becomes ready, seeds the demo district (stations, zones, villages,
-rooms of every kind, officers, postings, logs — ``jingwu_cli.demo``) over gRPC, then the other demos
-(``DEMO_LOADERS``), waits until every service answers GetStatus caught up twice in a row, and only then
-prints the summary with the findings the platform raised (the settled figures: what ``jingwu rooms
-coverage`` answers afterwards), a notice the notification service derived from a RoomOpened event and
-the trace of one request across the services, and "demo ready in N s". Then it keeps everything running
-until Ctrl-C, which stops all of it. Infrastructure already started by ``devstack up`` is reused (and
-left running).
+The district's services (rooms, population, personnel, telemetry, notification, patrol), the city's
+telemetry gateways (JT/T 808 over TCP, handhelds over HTTP) and the web console. Prints one line per
+process as it becomes ready, seeds the demo district (stations, zones, villages, rooms of every kind,
+officers, postings, logs — ``jingwu_cli.demo``) over gRPC, then the other demos (``DEMO_LOADERS``:
+the population ledger, patrol's vehicles, incidents, plans, rings and checkpoints), waits until every
+service answers GetStatus caught up twice in a row, and only then prints the summary with the findings
+the platform raised (the settled figures: what ``jingwu rooms coverage`` answers afterwards), a notice
+the notification service derived from a RoomOpened event, the trace of one request across the
+services, and "demo ready in N s". Then it starts the telemetry simulator (a small fleet of vehicles
+and handhelds on the demo district's streets, so the console's map moves), prints the console's
+address, and keeps everything running until Ctrl-C, which stops all of it. Infrastructure already
+started by ``devstack up`` is reused (and left running).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +38,56 @@ BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """A district service: ``jingwu-<name>``, gRPC on ``port``, with the district's settings and ``env``."""
+
     name: str
     port: int
+    env: Mapping[str, str] = field(default_factory=dict)
 
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(f"JINGWU_{name.upper()}_PORT", str(default)))
+
+
+# The gRPC ports the CLI and the console use by default.
+PORTS = {
+    "rooms": _port("rooms", 50051),
+    "population": _port("population", 50052),
+    "personnel": _port("personnel", 50053),
+    "telemetry": _port("telemetry", 50054),
+    "notification": _port("notification", 50055),
+    "patrol": _port("patrol", 50056),
+}
+RESIDENT_API_PORT = _port("resident_api", 8095)
+CONSOLE_PORT = _port("console", 8080)
+JT808_PORT = _port("jt808", 6808)
+HANDHELD_PORT = _port("handheld", 6809)
+LOCAL = "127.0.0.1"
 
 SERVICES = (
-    ServiceSpec("rooms", int(os.environ.get("JINGWU_ROOMS_PORT", "50051"))),
-    ServiceSpec("personnel", int(os.environ.get("JINGWU_PERSONNEL_PORT", "50053"))),
-    ServiceSpec("notification", int(os.environ.get("JINGWU_NOTIFICATION_PORT", "50055"))),
+    ServiceSpec("rooms", PORTS["rooms"]),
+    ServiceSpec("population", PORTS["population"]),
+    ServiceSpec("personnel", PORTS["personnel"]),
+    ServiceSpec("telemetry", PORTS["telemetry"]),
+    ServiceSpec(
+        "notification",
+        PORTS["notification"],
+        {
+            "JINGWU_NOTIFICATION_RESIDENT_API_HOST": LOCAL,
+            "JINGWU_NOTIFICATION_RESIDENT_API_PORT": str(RESIDENT_API_PORT),
+        },
+    ),
+    ServiceSpec(
+        "patrol",
+        PORTS["patrol"],
+        {
+            "JINGWU_PATROL_ROOMS_TARGET": f"{LOCAL}:{PORTS['rooms']}",
+            "JINGWU_PATROL_TELEMETRY_TARGET": f"{LOCAL}:{PORTS['telemetry']}",
+        },
+    ),
 )
+# Residents in the demo ledger that make run imports (R-POP-1; the population service's bulk import).
+DEMO_RESIDENTS = int(os.environ.get("JINGWU_DEMO_RESIDENTS", "100000"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +106,6 @@ class DemoContext:
 # (so their effects are in it): each gets the context and answers lines to print. The population demo's
 # bulk import of ≥ 100,000 residents goes here; its time counts in the 90 s budget (docs/benchmarks.md).
 DemoLoader = Callable[[DemoContext], Awaitable[Sequence[str]]]
-DEMO_LOADERS: list[DemoLoader] = []
 
 
 def auth_secret(data: Path) -> str:
@@ -84,6 +128,7 @@ def service_spec(service: ServiceSpec, data: Path, infra: Endpoints, secret: str
         "JINGWU_GRPC_PORT": str(service.port),
         "JINGWU_TRACE_EXPORTER": "file",
         "JINGWU_TRACE_FILE": str(data / "traces" / f"{service.name}.jsonl"),
+        **service.env,
     }
     return ProcessSpec(
         name=f"{service.name}-{DEMO_DISTRICT}",
@@ -95,6 +140,131 @@ def service_spec(service: ServiceSpec, data: Path, infra: Endpoints, secret: str
         ready_timeout=60.0,
         precheck=single_replica(infra.mongo_url, service.name, DEMO_DISTRICT),
     )
+
+
+def city_specs(data: Path, infra: Endpoints, secret: str) -> list[ProcessSpec]:
+    """The city's telemetry gateways (every district's devices connect to them) and the district's web
+    console, which talks to the services above."""
+    logs = data / "logs"
+    gateway_env = {
+        "JINGWU_GATEWAY_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "JINGWU_GATEWAY_REGISTRY_TARGETS": json.dumps({DEMO_DISTRICT: f"{LOCAL}:{PORTS['telemetry']}"}),
+        "JINGWU_GATEWAY_AUTH_SECRET": secret,
+        "JINGWU_GATEWAY_JT808_HOST": LOCAL,
+        "JINGWU_GATEWAY_JT808_PORT": str(JT808_PORT),
+        "JINGWU_GATEWAY_HTTP_HOST": LOCAL,
+        "JINGWU_GATEWAY_HTTP_PORT": str(HANDHELD_PORT),
+    }
+    console_env = {
+        "JINGWU_DISTRICT": DEMO_DISTRICT,
+        "JINGWU_AUTH_SECRET": secret,
+        "JINGWU_CONSOLE_HOST": LOCAL,
+        "JINGWU_CONSOLE_PORT": str(CONSOLE_PORT),
+        "JINGWU_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "JINGWU_RESIDENT_API_URL": f"http://{LOCAL}:{RESIDENT_API_PORT}",
+        **{f"JINGWU_{name.upper()}_ADDR": f"{LOCAL}:{port}" for name, port in PORTS.items()},
+    }
+    specs = []
+    for name, port in (("jt808-gateway", JT808_PORT), ("handheld-gateway", HANDHELD_PORT)):
+        log_path = logs / f"{name}.log"
+        specs.append(
+            ProcessSpec(
+                name=name,
+                argv=[str(BIN / f"jingwu-{name}")],
+                log_path=log_path,
+                env=gateway_env,
+                ports=[port],
+                ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
+                ready_timeout=60.0,
+            )
+        )
+    log_path = logs / f"console-{DEMO_DISTRICT}.log"
+    specs.append(
+        ProcessSpec(
+            name=f"console-{DEMO_DISTRICT}",
+            argv=[str(BIN / "jingwu-console")],
+            log_path=log_path,
+            env=console_env,
+            ports=[CONSOLE_PORT],
+            ready=all_ready(tcp_ready(CONSOLE_PORT), log_ready(log_path, " ready")),
+            ready_timeout=60.0,
+        )
+    )
+    return specs
+
+
+def simulator_spec(data: Path, secret: str) -> ProcessSpec:
+    """A small fleet on the demo district's streets: vehicles over JT/T 808, handhelds over HTTP."""
+    log_path = data / "logs" / f"telemetry-sim-{DEMO_DISTRICT}.log"
+    argv = [
+        str(BIN / "jingwu-telemetry-sim"),
+        f"--district={DEMO_DISTRICT}",
+        f"--registry={LOCAL}:{PORTS['telemetry']}",
+        f"--rooms={LOCAL}:{PORTS['rooms']}",
+        f"--jt808={LOCAL}:{JT808_PORT}",
+        f"--http={LOCAL}:{HANDHELD_PORT}",
+    ]
+    return ProcessSpec(
+        name=f"telemetry-sim-{DEMO_DISTRICT}",
+        argv=argv,
+        log_path=log_path,
+        env={"JINGWU_AUTH_SECRET": secret},
+        ready=log_ready(log_path, " running"),
+        ready_timeout=120.0,
+    )
+
+
+async def population_demo(context: DemoContext) -> Sequence[str]:
+    """The demo ledger (DEMO_RESIDENTS residents) imported through ``jingwu import --demo``: all or
+    nothing, and importing the same file again changes nothing."""
+    ledger = context.data / "demo" / f"ledger-{context.district}-{DEMO_RESIDENTS}.csv"
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "JINGWU_TOKEN": context.token,
+        "JINGWU_DISTRICT": context.district,
+        "JINGWU_POPULATION_ADDR": context.targets["population"],
+    }
+    print(f"    … population: importing {DEMO_RESIDENTS:,} residents from {display_path(ledger)}")
+    began = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        str(BIN / "jingwu"),
+        "import",
+        str(ledger),
+        "--demo",
+        f"--residents={DEMO_RESIDENTS}",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await proc.communicate()
+    lines = [line for line in output.decode(errors="replace").splitlines() if line.strip()]
+    took = time.monotonic() - began
+    if proc.returncode != 0:
+        return [f"population import failed ({proc.returncode}): {' / '.join(lines[-3:])}"]
+    return [f"population: {lines[-1].strip() if lines else 'imported'} ({took:.0f} s)"]
+
+
+async def patrol_demo(context: DemoContext) -> Sequence[str]:
+    """Vehicles, incidents, hot spots, plans, rings, checkpoints and joint patrols (jingwu_cli.demo_patrol),
+    then yesterday's evidence."""
+    from jingwu_cli.client import Clients
+    from jingwu_cli.config import Credential, Target
+    from jingwu_cli.demo_patrol import compute_yesterday, seed_patrol
+
+    targets = context.targets
+    target = Target(
+        context.district, targets["rooms"], targets["personnel"], Credential(context.token, "demo-admin")
+    )
+    async with Clients(target) as clients:
+        report = await seed_patrol(
+            clients, context.secret, patrol_addr=targets["patrol"], telemetry_addr=targets["telemetry"]
+        )
+        evidence = await compute_yesterday(clients, patrol_addr=targets["patrol"])
+    return [*report.lines(), *evidence]
+
+
+DEMO_LOADERS: list[DemoLoader] = [population_demo, patrol_demo]
 
 
 async def demo(secret: str, data: Path, started: float) -> None:
@@ -178,8 +348,16 @@ def main() -> int:
             infra = start_stack(supervisor, data, Ports.from_env(), out=sys.stdout)
             for service in SERVICES:
                 supervisor.start(service_spec(service, data, infra, secret))
+            from jingwu_console.build import build as build_console
+
+            build_console(out=sys.stdout)
+            for spec in city_specs(data, infra, secret):
+                supervisor.start(spec)
             asyncio.run(demo(secret, data, started))
-            print("\n  running — Ctrl-C to stop")
+            supervisor.start(simulator_spec(data, secret))
+            sign_in = ".venv/bin/jingwu auth token --role supervisor --district 01"
+            print(f"\n  console: http://{LOCAL}:{CONSOLE_PORT}/  (a credential to sign in: {sign_in})")
+            print("  running — Ctrl-C to stop")
             exited = supervisor.wait()
             print(
                 f"\n  {exited} exited; stopping the rest (its log: {display_path(data / 'logs')})",
