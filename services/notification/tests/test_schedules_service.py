@@ -111,6 +111,19 @@ async def test_the_weekly_notice_is_drafted_on_friday_and_a_week_without_it_is_a
             patrol_events.JointPatrolRecorded(district_code=district, joint_patrol=joint),
             "v-1",
         )
+        incident = patrol_pb2.Incident(
+            incident_id="inc-1",
+            category=patrol_pb2.INCIDENT_CATEGORY_THEFT,
+            zone_code=zone,
+            occur_time=stamp(local(2030, 1, 2, 22, 0)),
+        )
+        await publish_as(
+            kafka_bootstrap,
+            "patrol",
+            district,
+            patrol_events.IncidentRecorded(district_code=district, incident=incident),
+            "inc-1",
+        )
         for n, category in enumerate(
             (population_pb2.INFORMATION_CATEGORY_DISPUTE, population_pb2.INFORMATION_CATEGORY_INTELLIGENCE)
         ):
@@ -124,7 +137,7 @@ async def test_the_weekly_notice_is_drafted_on_friday_and_a_week_without_it_is_a
             )
             await publish_as(kafka_bootstrap, "population", district, record, f"info-{n}")
         await wait_until(
-            lambda: service.process.reactions.processed >= 6, timeout_s=60, what="the week's events"
+            lambda: service.process.reactions.processed >= 7, timeout_s=60, what="the week's events"
         )
         leader = service.notification()
         assert await findings(leader, notification_pb2.NOTIFICATION_FINDING_KIND_NO_WEEKLY_NOTICE) == []
@@ -144,7 +157,8 @@ async def test_the_weekly_notice_is_drafted_on_friday_and_a_week_without_it_is_a
         draft = (await leader.GetNotice(notification_pb2.GetNoticeRequest(notice_id=weekly_id))).notice
         assert draft.status == notification_pb2.NOTICE_STATUS_DRAFT
         assert (draft.facts.patrols, draft.facts.patrol_hours, draft.facts.joint_patrols) == (1, 2.5, 1)
-        assert [(c.category, c.count) for c in draft.facts.incidents] == [("dispute", 1)]
+        # Incidents by category: the command centre's (via patrol) and the information records'.
+        assert [(c.category, c.count) for c in draft.facts.incidents] == [("dispute", 1), ("theft", 1)]
         assert draft.facts.resident_tips == 1
 
         clock.set(local(2030, 1, 7, 1, 0))  # Monday 01:00: last week is judged; the draft was never published

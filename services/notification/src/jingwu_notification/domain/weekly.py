@@ -29,6 +29,16 @@ INCIDENT_LABELS = {
     "person": "人员信息",
     "house": "房屋信息",
     "place": "场所信息",
+    # Incidents (警情) the command centre reported, as patrol records them (R-PAT-2).
+    "theft": "盗窃",
+    "burglary": "入室盗窃",
+    "vehicle_theft": "盗窃车辆",
+    "robbery": "抢劫抢夺",
+    "fraud": "诈骗",
+    "assault": "殴打伤害",
+    "public_order": "扰乱公共秩序",
+    "traffic": "交通事故",
+    "other": "其他警情",
 }
 TIP_CATEGORY = "intelligence"  # 情报线索: counted as residents' tips, never itemised
 
@@ -37,6 +47,7 @@ class FactKind(StrEnum):
     INFORMATION = "information"  # an information record collected (R-POP-4)
     PATROL = "patrol"  # a patrol finished (R-PAT-2)
     JOINT_PATROL = "joint_patrol"  # a mass-prevention joint patrol (R-PAT-4)
+    INCIDENT = "incident"  # an incident (警情) from the command centre, recorded by patrol (R-PAT-2)
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ def summarize(
                 tips += 1
             elif fact.category:
                 incidents[fact.category] += 1
+        elif fact.kind is FactKind.INCIDENT:
+            incidents[fact.category or "other"] += 1
         elif fact.kind is FactKind.PATROL:
             patrols += 1
             hours += fact.hours

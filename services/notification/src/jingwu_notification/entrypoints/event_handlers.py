@@ -4,7 +4,8 @@ plain values, call. One class per source domain; ``reactions()`` lists them all 
 - rooms: the room directory, and the notice of a room that opened (R-NOT-4);
 - personnel: postings (who acts for a room), staffing findings → officer reminders (R-PER-8, R-PER-9);
 - population: information records → the week's facts (R-NOT-1); overdue inspections → reminders (R-POP-3);
-- patrol: patrols and joint patrols → the week's facts (R-NOT-1); a missed joint patrol → reminders (R-PAT-4).
+- patrol: patrols, incidents and joint patrols → the week's facts (R-NOT-1); a missed joint patrol →
+  reminders (R-PAT-4).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.patrol.v1 import events_pb2 as patrol_events
+from jingwu.patrol.v1 import patrol_pb2
 from jingwu.personnel.v1 import events_pb2 as personnel_events
 from jingwu.personnel.v1 import personnel_pb2
 from jingwu.population.v1 import events_pb2 as population_events
@@ -250,6 +252,21 @@ class PatrolEventHandlers:
             )
         )
 
+    async def on_incident(self, event: Event, payload: patrol_events.IncidentRecorded) -> None:
+        # The week's incidents by category (R-NOT-1), counted in the week the incident happened.
+        incident = payload.incident
+        if not incident.zone_code:
+            return  # outside every zone of the district: no room's week
+        await self._directory.fact_seen(
+            WeekFact(
+                fact_id=event.event_id,
+                kind=FactKind.INCIDENT,
+                zone_code=incident.zone_code,
+                day=_day(event, incident.occur_time),
+                category=_enum_name(patrol_pb2.IncidentCategory, incident.category, "INCIDENT_CATEGORY"),
+            )
+        )
+
     async def on_joint_patrol(self, event: Event, payload: patrol_events.JointPatrolRecorded) -> None:
         joint = payload.joint_patrol
         day = local_date_from_proto(joint.date) if joint.HasField("date") else None
@@ -283,6 +300,7 @@ class PatrolEventHandlers:
     def handlers(self) -> Handlers:
         return [
             EventHandler(patrol_events.PatrolFinished, self.on_patrol_finished),
+            EventHandler(patrol_events.IncidentRecorded, self.on_incident),
             EventHandler(patrol_events.JointPatrolRecorded, self.on_joint_patrol),
             EventHandler(patrol_events.JointPatrolMissed, self.on_joint_patrol_missed),
         ]
