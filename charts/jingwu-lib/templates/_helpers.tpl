@@ -1,10 +1,17 @@
 {{/*
 Jingwu library chart. Every template takes a context dict:
   root: the calling chart's top-level context ($)
-  name: the service name (rooms, notification, personnel, ...)
-  svc:  that service's values (replicas, grpcPort, resources, component, image, env)
+  name: the service name (rooms, notification, personnel, population, patrol, telemetry, console, ...)
+  svc:  that service's values (kind, replicas, grpcPort, http, resources, component, image, env,
+        secretEnv, peers, httpPeers, schedules, schedulesIn, singleWriter, ingress)
 and reads the district-wide values from root.Values: district, image, kafka, mongo, auth, policy,
 tracing, managedBy, logLevel, metrics.
+
+Two kinds of workload (svc.kind):
+  grpc (default)  a platform service (jingwu_platform.settings.ServiceSettings): gRPC port with native
+                  gRPC probes, the metrics port, the district's Mongo URL and credential key, schedules
+  web             an HTTP server that is not a platform service (the console): one `http` port with an
+                  HTTP health probe, the credential key, no store, no metrics port, no schedules
 */}}
 
 {{/* District code, validated again here so a chart without the schema still fails clearly. */}}
@@ -14,6 +21,33 @@ tracing, managedBy, logLevel, metrics.
 {{- fail (printf "district.code must be two digits like \"06\", got %q" $code) -}}
 {{- end -}}
 {{- $code -}}
+{{- end -}}
+
+{{- define "jingwu-lib.kind" -}}
+{{- $kind := .svc.kind | default "grpc" -}}
+{{- if not (has $kind (list "grpc" "web")) -}}
+{{- fail (printf "services.%s.kind must be grpc or web, got %q" .name $kind) -}}
+{{- end -}}
+{{- $kind -}}
+{{- end -}}
+
+{{/* "true" when the service is a platform gRPC service (kind grpc). */}}
+{{- define "jingwu-lib.isGrpc" -}}
+{{- if eq (include "jingwu-lib.kind" .) "grpc" -}}true{{- end -}}
+{{- end -}}
+
+{{/* The gRPC port (kind grpc only; required there). */}}
+{{- define "jingwu-lib.grpcPort" -}}
+{{- required (printf "services.%s.grpcPort is required for a gRPC service" .name) .svc.grpcPort | int -}}
+{{- end -}}
+
+{{/* The HTTP port (svc.http.port), empty without one; a web service must have one. */}}
+{{- define "jingwu-lib.httpPort" -}}
+{{- $http := .svc.http | default dict -}}
+{{- if and (eq (include "jingwu-lib.kind" .) "web") (not $http.port) -}}
+{{- fail (printf "services.%s.http.port is required for a web service" .name) -}}
+{{- end -}}
+{{- with $http.port }}{{ . | int }}{{ end -}}
 {{- end -}}
 
 {{/* Selector labels: stable for the life of a Deployment (spec.selector is immutable). */}}
@@ -54,7 +88,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- end -}}
 {{- end -}}
 
-{{/* The Prometheus scrape port of every service container (JINGWU_METRICS_PORT; docs/adr/0022). */}}
+{{/* The Prometheus scrape port of every gRPC service container (JINGWU_METRICS_PORT; docs/adr/0022). */}}
 {{- define "jingwu-lib.metricsPort" -}}
 {{- (.root.Values.metrics | default dict).port | default 9464 | int -}}
 {{- end -}}
@@ -71,251 +105,41 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{ .name }}-config
 {{- end -}}
 
-{{/* The non-secret JINGWU_* settings of one service (ServiceSettings in jingwu_platform.settings). */}}
-{{- define "jingwu-lib.configData" -}}
-JINGWU_DISTRICT: {{ include "jingwu-lib.districtCode" . | quote }}
-JINGWU_KAFKA_BOOTSTRAP: {{ required "kafka.bootstrap is required" .root.Values.kafka.bootstrap | quote }}
-JINGWU_KAFKA_CREATE_TOPICS: "false"
-JINGWU_GRPC_HOST: "0.0.0.0"
-JINGWU_GRPC_PORT: {{ .svc.grpcPort | int | toString | quote }}
-JINGWU_METRICS_HOST: "0.0.0.0"
-JINGWU_METRICS_PORT: {{ include "jingwu-lib.metricsPort" . | quote }}
-JINGWU_TRACE_EXPORTER: {{ .root.Values.tracing.exporter | quote }}
-JINGWU_OTLP_ENDPOINT: {{ .root.Values.tracing.otlpEndpoint | default "" | quote }}
-JINGWU_LOG_LEVEL: {{ .root.Values.logLevel | default "INFO" | quote }}
-JINGWU_POLICY_JSON: {{ .root.Values.policy | default dict | toJson | quote }}
-{{- /* Calendar rules run as the service's CronJobs (jingwu-lib.cronjobs), not on the pods' timers. */}}
-JINGWU_SCHEDULES: "cronjob"
-{{- range $key, $value := .svc.env | default dict }}
-{{ $key }}: {{ $value | toString | quote }}
-{{- end }}
+{{/* Where the calendar rules run: "cronjob" (one CronJob each, the default) or "process" (the
+service's own timer; for a single writer, whose CronJob pod would be a second writer). */}}
+{{- define "jingwu-lib.schedulesIn" -}}
+{{- $where := .svc.schedulesIn | default "cronjob" -}}
+{{- if not (has $where (list "cronjob" "process")) -}}
+{{- fail (printf "services.%s.schedulesIn must be cronjob or process, got %q" .name $where) -}}
+{{- end -}}
+{{- $where -}}
 {{- end -}}
 
-{{- define "jingwu-lib.configmap" -}}
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ include "jingwu-lib.configName" . }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "jingwu-lib.labels" . | nindent 4 }}
-data:
-  {{- include "jingwu-lib.configData" . | nindent 2 }}
+{{/* The address of a peer service of this district, by its Service name: <name>:<grpcPort>, or
+http://<name>:<http.port> (http = true). The peer's values decide the port. */}}
+{{- define "jingwu-lib.peerAddress" -}}
+{{- $peerName := .peer -}}
+{{- $peer := dict -}}
+{{- if hasKey .root.Values "services" -}}
+{{- $peer = get .root.Values.services .peer | default dict -}}
+{{- if not $peer -}}
+{{- fail (printf "services.%s: peer %q is not a service of this district" .name $peerName) -}}
 {{- end -}}
-
-{{- define "jingwu-lib.serviceaccount" -}}
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {{ .name }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "jingwu-lib.labels" . | nindent 4 }}
-automountServiceAccountToken: false
+{{- else -}}
+{{- /* A single-service chart knows only its own service: the peers' default ports. */ -}}
+{{- $peer = dict "grpcPort" 50051 "http" (dict "port" 8080) -}}
 {{- end -}}
-
-{{- define "jingwu-lib.deployment" -}}
-{{- $port := .svc.grpcPort | int -}}
-{{- if eq $port (include "jingwu-lib.metricsPort" . | int) -}}
-{{- fail (printf "metrics.port %d is %s's grpcPort: the two must differ" $port .name) -}}
+{{- if .http -}}
+{{- $port := (($peer.http | default dict).port) | default 0 | int -}}
+{{- if not $port -}}
+{{- fail (printf "services.%s.httpPeers: %s has no http port" .name $peerName) -}}
 {{- end -}}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .name }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "jingwu-lib.labels" . | nindent 4 }}
-spec:
-  replicas: {{ .svc.replicas | int }}
-  revisionHistoryLimit: 5
-  selector:
-    matchLabels:
-      {{- include "jingwu-lib.selectorLabels" . | nindent 6 }}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 0
-      maxSurge: 1
-  template:
-    metadata:
-      labels:
-        {{- include "jingwu-lib.labels" . | nindent 8 }}
-      annotations:
-        # Roll the pods when their settings change (env is read once at start).
-        jingwu.police.cn/config-checksum: {{ include "jingwu-lib.configData" . | sha256sum }}
-        # Annotation-based Prometheus discovery (kubernetes_sd pod role); a ServiceMonitor is optional.
-        prometheus.io/scrape: "true"
-        prometheus.io/port: {{ include "jingwu-lib.metricsPort" . | quote }}
-        prometheus.io/path: /metrics
-    spec:
-      serviceAccountName: {{ .name }}
-      automountServiceAccountToken: false
-      enableServiceLinks: false
-      terminationGracePeriodSeconds: 30
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 10001
-        runAsGroup: 10001
-        fsGroup: 10001
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
-        - name: {{ .name }}
-          image: {{ include "jingwu-lib.image" . | quote }}
-          imagePullPolicy: {{ .root.Values.image.pullPolicy }}
-          ports:
-            - name: grpc
-              containerPort: {{ $port }}
-              protocol: TCP
-            - name: metrics
-              containerPort: {{ include "jingwu-lib.metricsPort" . }}
-              protocol: TCP
-          envFrom:
-            - configMapRef:
-                name: {{ include "jingwu-lib.configName" . }}
-          env:
-            - name: JINGWU_MONGO_URL
-              valueFrom:
-                secretKeyRef:
-                  name: {{ include "jingwu-lib.mongoSecret" . }}
-                  key: {{ .root.Values.mongo.urlKey | default "url" }}
-            - name: JINGWU_AUTH_SECRET
-              valueFrom:
-                secretKeyRef:
-                  name: {{ include "jingwu-lib.authSecret" . }}
-                  key: {{ .root.Values.auth.secretKey | default "secret" }}
-            - name: JINGWU_TRACE_FILE
-              value: /tmp/spans.jsonl
-          startupProbe:
-            grpc:
-              port: {{ $port }}
-            periodSeconds: 2
-            failureThreshold: 60
-          readinessProbe:
-            grpc:
-              port: {{ $port }}
-            periodSeconds: 5
-            failureThreshold: 3
-          livenessProbe:
-            grpc:
-              port: {{ $port }}
-            periodSeconds: 10
-            failureThreshold: 3
-          resources:
-            {{- toYaml .svc.resources | nindent 12 }}
-          securityContext:
-            runAsNonRoot: true
-            runAsUser: 10001
-            runAsGroup: 10001
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            privileged: false
-            capabilities:
-              drop: ["ALL"]
-            seccompProfile:
-              type: RuntimeDefault
-          volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-      volumes:
-        - name: tmp
-          emptyDir:
-            sizeLimit: 64Mi
+http://{{ $peerName }}:{{ $port }}
+{{- else -}}
+{{- $port := $peer.grpcPort | default 0 | int -}}
+{{- if not $port -}}
+{{- fail (printf "services.%s.peers: %s has no grpcPort" .name $peerName) -}}
 {{- end -}}
-
-{{- define "jingwu-lib.service" -}}
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{ .name }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "jingwu-lib.labels" . | nindent 4 }}
-spec:
-  type: ClusterIP
-  selector:
-    {{- include "jingwu-lib.selectorLabels" . | nindent 4 }}
-  ports:
-    - name: grpc
-      port: {{ .svc.grpcPort | int }}
-      targetPort: grpc
-      protocol: TCP
-      appProtocol: grpc
-    - name: metrics
-      port: {{ include "jingwu-lib.metricsPort" . }}
-      targetPort: metrics
-      protocol: TCP
-      appProtocol: http
+{{ $peerName }}:{{ $port }}
 {{- end -}}
-
-{{/* Only with metrics.serviceMonitor.enabled (the Prometheus Operator's CRD must exist). */}}
-{{- define "jingwu-lib.servicemonitor" -}}
-{{- $monitor := (.root.Values.metrics | default dict).serviceMonitor | default dict -}}
-{{- if $monitor.enabled -}}
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata:
-  name: {{ .name }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "jingwu-lib.labels" . | nindent 4 }}
-    {{- with $monitor.labels }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-spec:
-  selector:
-    matchLabels:
-      {{- include "jingwu-lib.selectorLabels" . | nindent 6 }}
-  namespaceSelector:
-    matchNames: [{{ .root.Release.Namespace | quote }}]
-  endpoints:
-    - port: metrics
-      path: /metrics
-      scheme: http
-      interval: {{ $monitor.interval | default "30s" }}
-      scrapeTimeout: {{ $monitor.scrapeTimeout | default "10s" }}
-{{- end -}}
-{{- end -}}
-
-{{/* Only with more than one replica: a PDB on a single pod would block every node drain. */}}
-{{- define "jingwu-lib.pdb" -}}
-{{- if gt (.svc.replicas | int) 1 -}}
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: {{ .name }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "jingwu-lib.labels" . | nindent 4 }}
-spec:
-  maxUnavailable: 1
-  selector:
-    matchLabels:
-      {{- include "jingwu-lib.selectorLabels" . | nindent 6 }}
-{{- end -}}
-{{- end -}}
-
-{{/* Everything one service needs, as one multi-document string. */}}
-{{- define "jingwu-lib.workload" -}}
-{{- if not (regexMatch "^[a-z][a-z0-9-]{0,40}$" .name) -}}
-{{- fail (printf "service name %q must be a DNS label" .name) -}}
-{{- end }}
----
-{{ include "jingwu-lib.serviceaccount" . }}
----
-{{ include "jingwu-lib.configmap" . }}
----
-{{ include "jingwu-lib.deployment" . }}
----
-{{ include "jingwu-lib.service" . }}
-{{- with (include "jingwu-lib.pdb" .) }}
----
-{{ . }}
-{{- end }}
-{{- with (include "jingwu-lib.servicemonitor" .) }}
----
-{{ . }}
-{{- end }}
-{{- include "jingwu-lib.cronjobs" . }}
 {{- end -}}

@@ -84,18 +84,7 @@ spec:
                 - configMapRef:
                     name: {{ include "jingwu-lib.configName" . }}
               env:
-                - name: JINGWU_MONGO_URL
-                  valueFrom:
-                    secretKeyRef:
-                      name: {{ include "jingwu-lib.mongoSecret" . }}
-                      key: {{ .root.Values.mongo.urlKey | default "url" }}
-                - name: JINGWU_AUTH_SECRET
-                  valueFrom:
-                    secretKeyRef:
-                      name: {{ include "jingwu-lib.authSecret" . }}
-                      key: {{ .root.Values.auth.secretKey | default "secret" }}
-                - name: JINGWU_TRACE_FILE
-                  value: /tmp/spans.jsonl
+                {{- include "jingwu-lib.containerEnv" . | indent 16 }}
               resources:
                 {{- toYaml .svc.resources | nindent 16 }}
               securityContext:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from jingwu_devstack import kube
 from jingwu_operator import naming
 from pymongo import AsyncMongoClient
@@ -41,6 +42,20 @@ async def topics(bootstrap: str) -> set[str]:
     await admin.start()
     try:
         return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def topic_config(bootstrap: str, topic: str, key: str) -> str | None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic, {key: None})]
+        )
+        (resource,) = response.to_object()["resources"]
+        values = {e["config_names"]: e["config_value"] for e in resource["config_entries"]}
+        return values.get(key)
     finally:
         await admin.close()
 
@@ -148,6 +163,10 @@ async def test_district_is_provisioned(
     }
 
     assert set(naming.topics(code)) <= await topics(kafka_bootstrap)
+    # The device directory keeps every device's latest entry (compacted), the rest by retention.
+    devices = naming.telemetry_devices_topic(code)
+    assert await topic_config(kafka_bootstrap, devices, "cleanup.policy") == "compact"
+    assert await topic_config(kafka_bootstrap, naming.topics(code)[0], "cleanup.policy") == "delete"
     assert f"jingwu_{code}" in await databases(mongo_url)
 
 

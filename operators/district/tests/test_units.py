@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from jingwu_operator import conditions, crd, naming, quantity, render
 from jingwu_operator.config import OperatorConfig
 from jingwu_operator.spec import InvalidSpec, parse
+
+from .conftest import CHART
 
 OWNER = render.Owner(name="jingwu-06", uid="uid-1")
 
@@ -41,6 +44,40 @@ def test_topics_follow_the_platform_naming() -> None:
     assert "jingwu.06.telemetry.fixes.v1" in topics
     assert "jingwu.06.notification.dlq.v1" in topics
     assert all(t.startswith("jingwu.06.") for t in topics)
+    assert len(set(topics)) == len(topics)
+
+
+def test_topics_are_the_ones_the_services_use() -> None:
+    """The names the services build themselves: a renamed topic there fails here."""
+    from jingwu_patrol.entrypoints.incident_feed import incidents_topic
+    from jingwu_platform.events import dead_letter_topic, domain_topic, telemetry_fixes_topic
+    from jingwu_telemetry.adapters.kafka_topics import COMPACTED
+    from jingwu_telemetry.application.devices import directory_topic
+    from jingwu_telemetry.entrypoints.main import FIXES_DLQ
+
+    topics = set(naming.topics("06"))
+    assert {telemetry_fixes_topic("06"), directory_topic("06"), incidents_topic("06")} <= topics
+    consumers = {"rooms", "personnel", "population", "patrol", "notification", "telemetry", FIXES_DLQ}
+    assert {dead_letter_topic("06", c) for c in consumers} <= topics
+    assert {
+        domain_topic("06", d) for d in ("rooms", "personnel", "population", "patrol", "notification")
+    } <= topics
+    # The device directory is compacted, as the service makes it when it creates its topics itself.
+    assert naming.topic_configs("06") == {directory_topic("06"): COMPACTED}
+
+
+def test_the_operators_service_defaults_are_the_charts() -> None:
+    """Every chart service is one the District may configure, with the chart's default resources (the
+    operator passes them explicitly, and sizes the quota by them); a single writer gets one replica."""
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    assert set(values) == set(naming.SERVICES)
+    parsed = parse(spec())
+    for name, service in values.items():
+        assert parsed.resources(name).model_dump(mode="json") == service["resources"], name
+        assert (name in naming.SINGLE_WRITERS) == bool(service.get("singleWriter")), name
+    assert parsed.replicas("population") == 1 and parsed.replicas("rooms") == 2
+    with pytest.raises(InvalidSpec, match="population writes alone"):
+        parse(spec(services={"population": {"replicas": 2}}))
 
 
 def test_spec_defaults_and_policy_validation() -> None:

@@ -60,6 +60,17 @@ services:
     replicas: 1
     schedules:
       - {{name: resident-meetings, cron: "0 9 1 1,3,5,7,9,11 *", ruleId: R-NOT-2, suspend: true}}
+  patrol:
+    enabled: true
+    replicas: 1
+    schedules:
+      - {{name: vehicle-coverage, cron: "0 7 * * *", ruleId: R-PAT-1}}
+  # A single writer runs its schedules in its own process: no CronJob (a second writer).
+  population:
+    enabled: true
+    replicas: 1
+    schedules:
+      - {{name: key-group-reviews, cron: "0 2 * * *", ruleId: R-POP-2}}
 """
 CRONJOBS = {
     "personnel-blank-villages": ("personnel", "blank-villages", "0 1 * * *", "R-PER-5"),
@@ -70,7 +81,12 @@ CRONJOBS = {
         "0 9 1 1,3,5,7,9,11 *",
         "R-NOT-2",
     ),
+    "patrol-vehicle-coverage": ("patrol", "vehicle-coverage", "0 7 * * *", "R-PAT-1"),
 }
+# Services whose calendar rules run in their own process (schedulesIn: process), and the web console,
+# which has none.
+IN_PROCESS = {"population"}
+NO_SCHEDULES = {"console"}
 
 
 def _template(
@@ -213,8 +229,15 @@ def test_job_pods_are_never_selected_by_the_service_or_its_pdb(district: list[di
 def test_deployments_leave_the_schedules_to_the_cronjobs(district: list[dict[str, Any]]) -> None:
     from jingwu_platform.settings import ServiceSettings
 
-    for name, configmap in _by_kind(district, "ConfigMap").items():
-        assert configmap["data"]["JINGWU_SCHEDULES"] == "cronjob", name
+    configmaps = _by_kind(district, "ConfigMap")
+    assert {f"{name}-config" for name in IN_PROCESS | NO_SCHEDULES} <= set(configmaps)
+    for name, configmap in configmaps.items():
+        service = name.removesuffix("-config")
+        if service in NO_SCHEDULES:
+            assert "JINGWU_SCHEDULES" not in configmap["data"], name
+            continue
+        expected = "local" if service in IN_PROCESS else "cronjob"
+        assert configmap["data"]["JINGWU_SCHEDULES"] == expected, name
         settings = ServiceSettings.model_validate(
             {
                 "service_name": "x",
@@ -223,7 +246,19 @@ def test_deployments_leave_the_schedules_to_the_cronjobs(district: list[dict[str
                 "schedules": configmap["data"]["JINGWU_SCHEDULES"],
             }
         )
-        assert settings.schedules == "cronjob"
+        assert settings.schedules == expected
+
+
+def test_a_single_writer_gets_no_cronjobs_and_one_pod_at_most(district: list[dict[str, Any]]) -> None:
+    """population holds the district in memory and writes alone (docs/adr/0034): its schedules run in
+    its process, its rollout stops the old pod first, and the schema refuses a second replica."""
+    for name in IN_PROCESS:
+        assert not any(n.startswith(f"{name}-") for n in _by_kind(district, "CronJob")), name
+        deployment = _by_kind(district, "Deployment")[name]
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+        base = yaml.safe_load(SCHEDULED_VALUES)
+        base["services"][name]["replicas"] = 2
+        assert f"/services/{name}/replicas" in _fails(yaml.safe_dump(base, allow_unicode=True))
 
 
 def test_no_schedules_no_cronjobs() -> None:

@@ -34,8 +34,13 @@ REPO = Path(__file__).resolve().parents[3]
 CHARTS = REPO / "charts"
 UMBRELLA = CHARTS / "jingwu-district"
 OPERATOR = CHARTS / "jingwu-operator"
-SERVICE_CHARTS = ("rooms", "notification", "personnel")
-ALL_CHARTS = ("jingwu-lib", "jingwu-district", "jingwu-operator", *SERVICE_CHARTS)
+SERVICE_CHARTS = ("rooms", "notification", "personnel", "population", "telemetry", "patrol", "console")
+# The platform's gRPC services; the console is a web server (kind: web) in front of them.
+GRPC_SERVICES = tuple(name for name in SERVICE_CHARTS if name != "console")
+WEB_SERVICES = ("console",)
+# City-level charts (one release per city, not per district): test_chart_gateway.py.
+CITY_CHARTS = ("jingwu-telemetry-gateway",)
+ALL_CHARTS = ("jingwu-lib", "jingwu-district", "jingwu-operator", *SERVICE_CHARTS, *CITY_CHARTS)
 DISTRICT = "06"
 NAMESPACE = f"jingwu-{DISTRICT}"
 
@@ -54,6 +59,10 @@ services:
   rooms: {{enabled: true, replicas: 2}}
   notification: {{enabled: true, replicas: 1}}
   personnel: {{enabled: true, replicas: 3}}
+  population: {{enabled: true, replicas: 1}}
+  telemetry: {{enabled: true, replicas: 1}}
+  patrol: {{enabled: true, replicas: 1}}
+  console: {{enabled: true, replicas: 1}}
 """
 
 
@@ -110,6 +119,20 @@ def test_umbrella_renders_from_a_clean_checkout_with_defaults() -> None:
         (["--set-string", "district.code=6"], "/district/code"),
         (["--set-string", "district.code=abc"], "/district/code"),
         (["--set", "services.rooms.replicas=-1"], "/services/rooms/replicas"),
+        (["--set", "services.population.replicas=2"], "/services/population/replicas"),
+        (["--set", "services.population.schedulesIn=cronjob"], "/services/population/schedulesIn"),
+        (["--set", "services.console.kind=grpc"], "grpcPort is required"),
+        (["--set", "services.rooms.kind=web"], "http.port is required"),
+        (
+            ["--set-string", "services.patrol.peers.JINGWU_PATROL_ROOMS_TARGET=nobody"],
+            '"nobody" is not a service',
+        ),
+        (
+            ["--set-string", "services.console.httpPeers.JINGWU_RESIDENT_API_URL=rooms"],
+            "rooms has no http port",
+        ),
+        (["--set-string", "services.notification.env.JINGWU_GRPC_PORT=1"], "sets itself"),
+        (["--set-string", "services.notification.env.JINGWU_NOTIFICATION_SMTP_PASSWORD=x"], "sets itself"),
         (["--set", "services.rooms.grpcPort=80"], "/services/rooms/grpcPort"),
         (["--set", "services.rooms.replicaz=2"], "replicaz"),
         (["--set", "tracing.exporter=jaeger"], "/tracing/exporter"),
@@ -123,14 +146,28 @@ def test_schema_rejects_bad_values_clearly(args: list[str], message: str) -> Non
 
 
 def test_service_chart_schemas_match_the_umbrella() -> None:
-    """One values contract: a per-service chart's schema is the umbrella's with `service` for `services`."""
+    """One values contract: a per-service chart's schema is the umbrella's with `service` for `services`
+    (that service's entry: the shared definition, or the umbrella's stricter one, e.g. population's)."""
     umbrella = json.loads((UMBRELLA / "values.schema.json").read_text())
+    services = umbrella["properties"]["services"]
+    assert services["additionalProperties"] == {"$ref": "#/definitions/service"}
+    assert set(services.get("properties", {})) <= set(SERVICE_CHARTS)
+    charts = {p.parent.name for p in CHARTS.glob("*/values.schema.json")} - {
+        "jingwu-district",
+        "jingwu-operator",
+        *CITY_CHARTS,
+    }
+    assert charts == set(SERVICE_CHARTS)
     for name in SERVICE_CHARTS:
         schema = json.loads((CHARTS / name / "values.schema.json").read_text())
         assert schema["definitions"] == umbrella["definitions"], name
         shared = {k: v for k, v in umbrella["properties"].items() if k != "services"}
         assert {k: v for k, v in schema["properties"].items() if k != "service"} == shared, name
-        assert schema["properties"]["service"] == {"$ref": "#/definitions/service"}
+        own = services.get("properties", {}).get(name, services["additionalProperties"])
+        assert schema["properties"]["service"] == own, name
+        assert schema["required"] == ["service" if r == "services" else r for r in umbrella["required"]]
+        link = CHARTS / name / "charts" / "jingwu-lib"
+        assert link.is_symlink() and link.readlink() == Path("../../jingwu-lib"), name
 
 
 # ------------------------------------------------------------------------------------------------
@@ -156,12 +193,29 @@ def test_managed_by_defaults_to_helm() -> None:
 
 
 def test_probes_are_native_grpc_on_the_service_port(district: list[dict[str, Any]]) -> None:
-    for name, deployment in _by_kind(district, "Deployment").items():
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    deployments = _by_kind(district, "Deployment")
+    assert set(deployments) == set(SERVICE_CHARTS)
+    for name in GRPC_SERVICES:
+        (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
         (port,) = [p for p in container["ports"] if p["name"] == "grpc"]  # and "metrics": test_charts_metrics
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert container[probe]["grpc"] == {"port": port["containerPort"]}, (name, probe)
             assert "httpGet" not in container[probe] and "exec" not in container[probe]
+
+
+def test_a_web_service_is_probed_over_http_and_has_no_grpc_port(district: list[dict[str, Any]]) -> None:
+    umbrella = yaml.safe_load((UMBRELLA / "values.yaml").read_text())["services"]
+    for name in WEB_SERVICES:
+        (container,) = _by_kind(district, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+        http = umbrella[name]["http"]
+        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("http", http["port"])]
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert container[probe]["httpGet"] == {"path": http["healthPath"], "port": "http"}, (name, probe)
+        (port,) = _by_kind(district, "Service")[name]["spec"]["ports"]
+        assert port == {"name": "http", "port": http["port"], "targetPort": "http", "protocol": "TCP",
+                        "appProtocol": "http"}  # fmt: skip
+        env = _environment(district, name)
+        assert "JINGWU_MONGO_URL" not in env and "JINGWU_GRPC_PORT" not in env, name
 
 
 def test_pods_run_non_root_and_locked_down(district: list[dict[str, Any]]) -> None:
@@ -200,12 +254,19 @@ def test_pdb_only_where_replicas_above_one(district: list[dict[str, Any]]) -> No
 
 def test_services_are_clusterip_grpc(district: list[dict[str, Any]]) -> None:
     deployments = _by_kind(district, "Deployment")
-    for name, service in _by_kind(district, "Service").items():
+    services = _by_kind(district, "Service")
+    assert set(services) == set(SERVICE_CHARTS)
+    for name, service in services.items():
         assert service["spec"]["type"] == "ClusterIP"
-        (port,) = [p for p in service["spec"]["ports"] if p["name"] == "grpc"]
-        assert port["appProtocol"] == "grpc" and port["targetPort"] == "grpc"
         template_labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         assert service["spec"]["selector"].items() <= template_labels.items()
+        if name in WEB_SERVICES:
+            continue
+        (port,) = [p for p in service["spec"]["ports"] if p["name"] == "grpc"]
+        assert port["appProtocol"] == "grpc" and port["targetPort"] == "grpc"
+    # notification also serves the residents' HTTP API, on a port of its own.
+    (http,) = [p for p in services["notification"]["spec"]["ports"] if p["name"] == "http"]
+    assert http["appProtocol"] == "http" and http["targetPort"] == "http"
 
 
 def _environment(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -221,46 +282,117 @@ def _environment(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return env
 
 
+# The pydantic settings each service reads its environment with ("module:Class"); every variable the
+# chart gives a container must be a field of one of them.
+SETTINGS = {
+    "rooms": ("jingwu_platform.settings:ServiceSettings",),
+    "personnel": ("jingwu_platform.settings:ServiceSettings",),
+    "population": ("jingwu_platform.settings:ServiceSettings",),
+    "notification": (
+        "jingwu_platform.settings:ServiceSettings",
+        "jingwu_notification.entrypoints.options:NotificationOptions",
+    ),
+    "patrol": ("jingwu_platform.settings:ServiceSettings", "jingwu_patrol.entrypoints.options:PatrolOptions"),
+    "telemetry": ("jingwu_platform.settings:ServiceSettings", "jingwu_telemetry.settings:TelemetrySettings"),
+    "console": ("jingwu_console.settings:ConsoleSettings",),
+}
+# What a test supplies for the fields that come from Secrets (or, for service_name, from the code).
+SECRET_FIELDS = {"service_name": "x", "auth_secret": "x", "mongo_url": "mongodb://m/"}
+
+
+def _settings(name: str) -> list[Any]:
+    import importlib
+
+    classes = []
+    for ref in SETTINGS[name]:
+        module, _, cls = ref.partition(":")
+        classes.append(getattr(importlib.import_module(module), cls))
+    return classes
+
+
+def _parsed(name: str, env: dict[str, Any]) -> dict[str, Any]:
+    """Each settings class of the service, validated from the plain (ConfigMap) variables: by class name."""
+    plain = {k: v for k, v in env.items() if isinstance(v, str)}
+    parsed = {}
+    for cls in _settings(name):
+        prefix = cls.model_config.get("env_prefix", "")
+        given = {k.removeprefix(prefix).lower(): v for k, v in plain.items() if k.startswith(prefix)}
+        extras = {k: v for k, v in SECRET_FIELDS.items() if k in cls.model_fields}
+        parsed[cls.__name__] = cls.model_validate(given | extras)
+    return parsed
+
+
 def test_env_is_complete_against_service_settings(district: list[dict[str, Any]]) -> None:
     from jingwu_platform.policy import POLICY_ENV, DistrictPolicy
     from jingwu_platform.settings import ServiceSettings
 
+    assert set(SETTINGS) == set(SERVICE_CHARTS)
     fields = ServiceSettings.model_fields
     required = {f"JINGWU_{n.upper()}" for n, f in fields.items() if f.is_required()} - {"JINGWU_SERVICE_NAME"}
     assert required == {"JINGWU_DISTRICT", "JINGWU_AUTH_SECRET"}  # the set this test was written for
     for name in SERVICE_CHARTS:
         env = _environment(district, name)
-        known = {f"JINGWU_{n.upper()}" for n in fields} | {POLICY_ENV}
+        known = {POLICY_ENV}
+        for cls in _settings(name):
+            assert not any(f.validation_alias or f.alias for f in cls.model_fields.values()), cls
+            known |= {cls.model_config.get("env_prefix", "").upper() + n.upper() for n in cls.model_fields}
         assert set(env) <= known, f"{name}: variables no setting reads: {set(env) - known}"
-        assert required <= set(env), name
         assert env["JINGWU_DISTRICT"] == DISTRICT
-        assert env["JINGWU_GRPC_HOST"] == "0.0.0.0"
-        assert env["JINGWU_KAFKA_CREATE_TOPICS"] == "false"
         assert env["JINGWU_KAFKA_BOOTSTRAP"] == "kafka.jingwu-infra.svc:9092"
-        assert env["JINGWU_TRACE_EXPORTER"] == "otlp"
-        assert env["JINGWU_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc:4317"
-        assert env["JINGWU_MONGO_URL"] == {"secretKeyRef": {"name": f"jingwu-{DISTRICT}-mongo", "key": "url"}}
         assert env["JINGWU_AUTH_SECRET"] == {
             "secretKeyRef": {"name": f"jingwu-{DISTRICT}-auth", "key": "secret"}
         }
+        parsed = _parsed(name, env)  # what the service will parse at start, with the values it will get
+        if name in WEB_SERVICES:
+            continue
+        assert required <= set(env), name
+        assert env["JINGWU_GRPC_HOST"] == "0.0.0.0"
+        assert env["JINGWU_KAFKA_CREATE_TOPICS"] == "false"
+        assert env["JINGWU_TRACE_EXPORTER"] == "otlp"
+        assert env["JINGWU_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc:4317"
+        assert env["JINGWU_MONGO_URL"] == {"secretKeyRef": {"name": f"jingwu-{DISTRICT}-mongo", "key": "url"}}
         port = _by_kind(district, "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]["ports"][0]
-        assert env["JINGWU_GRPC_PORT"] == str(port["containerPort"])
-        # What the services will parse at start, with the values they will get.
-        plain = {k: v for k, v in env.items() if isinstance(v, str)}
-        settings = ServiceSettings.model_validate(
-            {k.removeprefix("JINGWU_").lower(): v for k, v in plain.items()}
-            | {"service_name": name, "auth_secret": "x", "mongo_url": "mongodb://m/"}
-        )
+        assert port["name"] == "grpc" and env["JINGWU_GRPC_PORT"] == str(port["containerPort"])
+        settings = parsed["ServiceSettings"]
         assert settings.kafka_create_topics is False and settings.grpc_port == port["containerPort"]
         policy = DistrictPolicy.from_json(env[POLICY_ENV])
         assert policy.urban_district is False and policy.work.community_hours_per_week == 24
+
+
+def test_service_specific_settings_reach_their_fields(district: list[dict[str, Any]]) -> None:
+    """The http port, peers and Secrets of the new services arrive under the names their settings read."""
+    notification = _environment(district, "notification")
+    options = _parsed("notification", notification)["NotificationOptions"]
+    assert (options.resident_api_host, options.resident_api_port) == ("0.0.0.0", 8080)
+    assert options.resident_api_trust_forwarded_for is True
+    assert notification["JINGWU_NOTIFICATION_SMTP_PASSWORD"] == {
+        "secretKeyRef": {"name": f"jingwu-{DISTRICT}-smtp", "key": "password", "optional": True}
+    }
+    telemetry = _environment(district, "telemetry")
+    assert _parsed("telemetry", telemetry)["TelemetrySettings"].consume_fixes is True
+    assert telemetry["JINGWU_TELEMETRY_AUTH_CODE_KEY"] == {
+        "secretKeyRef": {"name": f"jingwu-{DISTRICT}-telemetry", "key": "authCodeKey", "optional": True}
+    }
+    patrol = _parsed("patrol", _environment(district, "patrol"))["PatrolOptions"]
+    assert (patrol.rooms_target, patrol.telemetry_target) == ("rooms:50051", "telemetry:50051")
+    from jingwu_console.services import SERVICES as CONSOLE_PEERS
+
+    console = _parsed("console", _environment(district, "console"))["ConsoleSettings"]
+    assert (console.console_host, console.console_port) == ("0.0.0.0", 8080)
+    assert {s: console.address(s) for s in CONSOLE_PEERS} == {s: f"{s}:50051" for s in CONSOLE_PEERS}
+    assert console.resident_api_url == "http://notification:8080"
+    assert str(console.console_static_dir) == "/opt/web/dist"  # where services/Dockerfile puts the build
+    # A peer's port follows that peer's values.
+    moved = _template(UMBRELLA, SAMPLE_VALUES, "--set", "services.rooms.grpcPort=50999")
+    assert _environment(moved, "console")["JINGWU_ROOMS_ADDR"] == "rooms:50999"
+    assert _environment(moved, "patrol")["JINGWU_PATROL_ROOMS_TARGET"] == "rooms:50999"
 
 
 def test_config_change_rolls_the_pods() -> None:
     before = _by_kind(_template(UMBRELLA, SAMPLE_VALUES), "Deployment")
     after = _by_kind(_template(UMBRELLA, SAMPLE_VALUES, "--set", "policy.urban_district=true"), "Deployment")
     key = "jingwu.police.cn/config-checksum"
-    for name in SERVICE_CHARTS:
+    for name in GRPC_SERVICES:  # the console reads no policy
         annotations = (before[name]["spec"]["template"]["metadata"]["annotations"],)
         assert annotations[0][key] != after[name]["spec"]["template"]["metadata"]["annotations"][key]
 
@@ -279,8 +411,7 @@ def test_images_and_per_service_overrides() -> None:
     }
     assert images == {
         "rooms": f"reg.local/rooms:dev@{digest}",
-        "notification": "registry.example/jingwu/jingwu-notification:0.1.0",
-        "personnel": "registry.example/jingwu/jingwu-personnel:0.1.0",
+        **{n: f"registry.example/jingwu/jingwu-{n}:0.1.0" for n in SERVICE_CHARTS if n != "rooms"},
     }
 
 
@@ -421,7 +552,8 @@ def test_district_manifests_accepted_by_server_side_dry_run(
 def test_service_chart_accepted_by_server_side_dry_run(plane: kube.ControlPlane, name: str) -> None:
     ns = f"scratch-{name}"
     _create_namespace(plane, ns)
-    for doc in _template(CHARTS / name, "", "--set", "service.replicas=2", namespace=ns):
+    replicas = 1 if name == "population" else 2  # a single writer (docs/adr/0034)
+    for doc in _template(CHARTS / name, "", "--set", f"service.replicas={replicas}", namespace=ns):
         status, body = _apply(plane, doc, dry_run=True)
         assert status in (200, 201), f"{doc['kind']}/{doc['metadata']['name']}: {body}"
 

@@ -29,7 +29,9 @@ except ImportError:  # not installed into this environment: use the source tree 
 REPO = Path(__file__).resolve().parents[3]
 CHARTS = REPO / "charts"
 UMBRELLA = CHARTS / "jingwu-district"
-SERVICE_CHARTS = ("rooms", "notification", "personnel")
+SERVICE_CHARTS = ("rooms", "notification", "personnel", "population", "telemetry", "patrol", "console")
+# The platform's gRPC services serve /metrics; the web console (kind: web) has no metrics port.
+METERED = tuple(name for name in SERVICE_CHARTS if name != "console")
 DISTRICT = "07"
 NAMESPACE = f"jingwu-{DISTRICT}"
 DEFAULT_PORT = 9464
@@ -105,8 +107,12 @@ def test_pods_carry_scrape_annotations_on_the_metrics_container_port(district: l
     deployments = _by_kind(district, "Deployment")
     configmaps = _by_kind(district, "ConfigMap")
     assert set(deployments) == set(SERVICE_CHARTS)
-    for name, deployment in deployments.items():
-        template = deployment["spec"]["template"]
+    for name in set(SERVICE_CHARTS) - set(METERED):
+        template = deployments[name]["spec"]["template"]
+        assert "prometheus.io/scrape" not in template["metadata"]["annotations"], name
+        assert "metrics" not in _ports(template["spec"]["containers"][0]), name
+    for name in METERED:
+        template = deployments[name]["spec"]["template"]
         (container,) = template["spec"]["containers"]
         metrics = _ports(container)["metrics"]
         assert metrics == {"name": "metrics", "containerPort": DEFAULT_PORT, "protocol": "TCP"}, name
@@ -134,8 +140,10 @@ def test_settings_parse_the_rendered_metrics_port(district: list[dict[str, Any]]
 
 
 def test_services_expose_the_metrics_port(district: list[dict[str, Any]]) -> None:
-    for name, service in _by_kind(district, "Service").items():
-        metrics = _ports(service["spec"])["metrics"]
+    services = _by_kind(district, "Service")
+    assert set(services) == set(SERVICE_CHARTS)
+    for name in METERED:
+        metrics = _ports(services[name]["spec"])["metrics"]
         assert metrics == {
             "name": "metrics",
             "port": DEFAULT_PORT,
@@ -156,7 +164,7 @@ def test_service_monitor_per_enabled_service_selects_its_service() -> None:
     docs = _template(UMBRELLA, _with(VALUES, MONITORED))
     monitors = _by_kind(docs, "ServiceMonitor")
     services = _by_kind(docs, "Service")
-    assert set(monitors) == set(services) == set(SERVICE_CHARTS)
+    assert set(monitors) == set(METERED) and set(services) == set(SERVICE_CHARTS)
     for name, monitor in monitors.items():
         assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
         meta = monitor["metadata"]
@@ -183,23 +191,22 @@ def test_service_monitor_per_enabled_service_selects_its_service() -> None:
 
 def test_disabled_service_gets_no_service_monitor() -> None:
     docs = _template(UMBRELLA, _with(VALUES, MONITORED), "--set", "services.personnel.enabled=false")
-    assert set(_by_kind(docs, "ServiceMonitor")) == {"rooms", "notification"}
+    assert set(_by_kind(docs, "ServiceMonitor")) == set(METERED) - {"personnel"}
 
 
 def test_a_custom_port_reaches_every_place() -> None:
     docs = _template(UMBRELLA, VALUES, "--set", "metrics.port=9100")
-    for name, deployment in _by_kind(docs, "Deployment").items():
-        template = deployment["spec"]["template"]
+    deployments, services = _by_kind(docs, "Deployment"), _by_kind(docs, "Service")
+    for name in METERED:
+        template = deployments[name]["spec"]["template"]
         (container,) = template["spec"]["containers"]
         assert _ports(container)["metrics"]["containerPort"] == 9100, name
         assert template["metadata"]["annotations"]["prometheus.io/port"] == "9100", name
-    for name, service in _by_kind(docs, "Service").items():
-        assert _ports(service["spec"])["metrics"]["port"] == 9100, name
-    for name, config in _by_kind(docs, "ConfigMap").items():
-        assert config["data"]["JINGWU_METRICS_PORT"] == "9100", name
+        assert _ports(services[name]["spec"])["metrics"]["port"] == 9100, name
+        assert _by_kind(docs, "ConfigMap")[f"{name}-config"]["data"]["JINGWU_METRICS_PORT"] == "9100", name
 
 
-@pytest.mark.parametrize("name", SERVICE_CHARTS)
+@pytest.mark.parametrize("name", METERED)
 def test_service_chart_renders_the_umbrellas_monitor(name: str) -> None:
     umbrella = _by_kind(_template(UMBRELLA, _with(VALUES, MONITORED)), "ServiceMonitor")[name]
     values = _with(VALUES, MONITORED)

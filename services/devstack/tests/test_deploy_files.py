@@ -176,7 +176,9 @@ def test_one_dockerfile_serves_every_service() -> None:
     instructions = parse_dockerfile(text)
     for image in SERVICES:
         name = image.removeprefix("jingwu-")
-        assert not re.search(rf"(?<![a-z]){name}(?![a-z])", " ".join(rest for _, rest in instructions)), name
+        # Identifier characters bound a name: "console_scripts" (the entry-point group) names no service.
+        text = " ".join(rest for _, rest in instructions)
+        assert not re.search(rf"(?<![a-z0-9_]){name}(?![a-z0-9_])", text), name
     stages = _stages(instructions)
     declared = [[rest for word, rest in stage if word == "ARG"] for stage in stages]
     assert "SERVICE" not in _args(instructions), "SERVICE has no default: an image is always of one service"
@@ -185,10 +187,34 @@ def test_one_dockerfile_serves_every_service() -> None:
     assert 'test -n "${SERVICE}"' in build_runs and "--build-arg SERVICE=" in build_runs
 
 
+def test_a_service_front_end_is_built_into_its_image() -> None:
+    """A service with a browser front end (services/<name>/web, npm lock file, a `build` script) gets it
+    built by the web stage into /opt/web/dist of its image, and its chart points it there."""
+    fronted = sorted(p.parents[1].name for p in REPO.glob("services/*/web/package-lock.json"))
+    assert "console" in fronted
+    district = yaml.safe_load((REPO / "charts/jingwu-district/values.yaml").read_text())["services"]
+    for name in fronted:
+        assert "build" in json.loads((REPO / f"services/{name}/web/package.json").read_text())["scripts"]
+        instructions = with_build_args(parse_dockerfile(SERVICE_DOCKERFILE.read_text()), {"SERVICE": name})
+        stages = _stages(instructions)
+        (web,) = [s for s in stages if s[0][1].endswith(" AS web")]
+        runs = " ".join(rest for word, rest in web if word == "RUN").replace('"', "")
+        assert (
+            f"npm ci --prefix services/{name}/web" in runs
+            and f"npm run build --prefix services/{name}/web" in runs
+        )
+        assert f"cp -r services/{name}/web/dist /opt/web/dist" in runs
+        assert ("COPY", "--from=web /opt/web /opt/web") in stages[-1]
+        assert district[name]["env"]["JINGWU_CONSOLE_STATIC_DIR"] == "/opt/web/dist"
+
+
 def test_every_service_package_has_a_skaffold_artifact() -> None:
     config = yaml.safe_load((REPO / "skaffold.yaml").read_text())
     artifacts = {a["image"]: a for a in config["build"]["artifacts"]}
-    assert {"jingwu-rooms", "jingwu-personnel", "jingwu-notification"} <= set(SERVICES)
+    assert {
+        f"jingwu-{name}"
+        for name in ("rooms", "personnel", "notification", "population", "telemetry", "patrol", "console")
+    } <= set(SERVICES)
     missing = sorted(set(SERVICES) - set(artifacts))
     how = "".join(
         f"\n  - image: {image}\n    context: .\n    docker:\n      dockerfile: services/Dockerfile"

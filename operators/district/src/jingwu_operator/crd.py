@@ -84,15 +84,24 @@ def _resource_list() -> Schema:
     return {"type": "object", "properties": {"cpu": _quantity(), "memory": _quantity()}}
 
 
-def _service() -> Schema:
+def _service(name: str) -> Schema:
+    single = name in naming.SINGLE_WRITERS
+    replicas: Schema = {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 1 if single else 50,
+        "default": 1 if single else 2,
+    }
+    if single:
+        replicas["description"] = "One writer per district: 0 or 1 (docs/adr/0034)."
     return {
         "type": "object",
         "properties": {
             "enabled": {
                 "type": "boolean",
-                "description": "Default: true for rooms, notification, personnel.",
+                "description": f"Default: true for {', '.join(sorted(naming.ENABLED_BY_DEFAULT))}.",
             },
-            "replicas": {"type": "integer", "minimum": 0, "maximum": 50, "default": 2},
+            "replicas": replicas,
             "resources": {
                 "type": "object",
                 "properties": {"requests": _resource_list(), "limits": _resource_list()},
@@ -143,7 +152,7 @@ def spec_schema() -> Schema:
             "policy": policy_schema(),
             "services": {
                 "type": "object",
-                "properties": {name: _service() for name in naming.SERVICES},
+                "properties": {name: _service(name) for name in naming.SERVICES},
             },
             "kafka": {
                 "type": "object",

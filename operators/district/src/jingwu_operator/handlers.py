@@ -216,6 +216,7 @@ class Reconciler:
                     principal=naming.kafka_principal(code),
                     prefix=f"jingwu.{code}.",
                     group_prefix=f"jingwu-{code}",
+                    configs=naming.topic_configs(code),
                 )
         except kafka_admin.KafkaAdminError as exc:
             raise StageFailed("KafkaUnavailable", str(exc)) from exc

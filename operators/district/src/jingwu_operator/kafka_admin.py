@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ class TopicsReport:
         if self.partitions_added:
             parts.append(f"partitions raised on {len(self.partitions_added)}")
         if self.retention_changed:
-            parts.append(f"retention updated on {len(self.retention_changed)}")
+            parts.append(f"config updated on {len(self.retention_changed)}")
         parts.extend(self.notes)
         if self.acls:
             parts.append(self.acls)
@@ -88,19 +88,22 @@ async def ensure_topics(  # noqa: PLR0912 - create, grow, retention, ACLs
     principal: str,
     prefix: str,
     group_prefix: str,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TopicsReport:
-    """Create missing topics; raise partitions (never lower: Kafka cannot); set retention.ms."""
+    """Create missing topics; raise partitions (never lower: Kafka cannot); set retention.ms and, per topic,
+    the settings in ``configs`` (e.g. log compaction)."""
     report = TopicsReport()
+
+    def wanted(name: str) -> dict[str, str]:
+        return {"retention.ms": str(retention_ms), **(configs or {}).get(name, {})}
+
     cluster = await client.describe_cluster()
     replication = max(1, min(3, len(cluster.get("brokers", []))))
     existing = set(await client.list_topics())
     missing = [n for n in names if n not in existing]
     if missing:
         response = await client.create_topics(
-            [
-                NewTopic(n, partitions, replication, topic_configs={"retention.ms": str(retention_ms)})
-                for n in missing
-            ]
+            [NewTopic(n, partitions, replication, topic_configs=wanted(n)) for n in missing]
         )
         problems = _errors(response.topic_errors, {0, _TOPIC_ALREADY_EXISTS})
         if problems:
@@ -124,28 +127,26 @@ async def ensure_topics(  # noqa: PLR0912 - create, grow, retention, ACLs
             if problems:
                 raise KafkaAdminError("adding partitions failed: " + "; ".join(problems))
             report.partitions_added = sorted(grow)
-        configs = await client.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, n, {"retention.ms": None}) for n in present]
+        current = await client.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, n, {key: None for key in wanted(n)}) for n in present]
         )
         stale = []
-        for response in configs:
+        for response in current:
             for resource in response.to_object()["resources"]:
                 values = {e["config_names"]: e["config_value"] for e in resource["config_entries"]}
-                if values.get("retention.ms") != str(retention_ms):
-                    stale.append(resource["resource_name"])
+                topic_name = resource["resource_name"]
+                if any(values.get(key) != value for key, value in wanted(topic_name).items()):
+                    stale.append(topic_name)
         if stale:
-            # AlterConfigs replaces a topic's dynamic config; retention.ms is the only one the operator sets.
+            # AlterConfigs replaces a topic's dynamic config: always the whole set the operator wants.
             results = await client.alter_configs(
-                [
-                    ConfigResource(ConfigResourceType.TOPIC, n, {"retention.ms": str(retention_ms)})
-                    for n in stale
-                ]
+                [ConfigResource(ConfigResourceType.TOPIC, n, wanted(n)) for n in stale]
             )
             for result in results:
                 for resource in result.to_object()["resources"]:
                     if resource["error_code"]:
                         raise KafkaAdminError(
-                            f"setting retention.ms on {resource['resource_name']} failed: "
+                            f"setting the config of {resource['resource_name']} failed: "
                             f"error {resource['error_code']} {resource['error_message'] or ''}"
                         )
             report.retention_changed = sorted(stale)

@@ -29,9 +29,17 @@ TENANT_LABEL = f"{GROUP}/tenant"
 
 # The platform's domains. Each has one event topic per district; consumers have a dead-letter topic.
 DOMAINS = ("rooms", "personnel", "population", "patrol", "notification", "telemetry")
-CONSUMERS = ("notification", "telemetry")
-SERVICES = ("rooms", "notification", "personnel", "population", "patrol", "telemetry")
+# Every consumer's dead letters (``dead_letter_topic``): one per service that consumes events, and the
+# telemetry fix consumer's own ("telemetry.fixes", on the batch path).
+CONSUMERS = ("rooms", "personnel", "population", "patrol", "notification", "telemetry", "telemetry.fixes")
+# The deployables of charts/jingwu-district (its `services:`); console is the web front end.
+SERVICES = ("rooms", "notification", "personnel", "population", "patrol", "telemetry", "console")
 ENABLED_BY_DEFAULT = frozenset({"rooms", "notification", "personnel"})
+# One pod at most (docs/adr/0034): population holds its district in memory and writes alone.
+SINGLE_WRITERS = frozenset({"population"})
+# The compacted topic's settings (as jingwu_telemetry.adapters.kafka_topics.COMPACTED, which the service
+# applies itself when it creates topics locally): the latest entry per key is kept forever.
+COMPACTED = {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1", "segment.ms": "3600000"}
 
 
 def resource_name(code: str) -> str:
@@ -72,12 +80,30 @@ def service_account(code: str) -> str:
     return f"jingwu-{code}"
 
 
+def telemetry_devices_topic(code: str) -> str:
+    """The compacted device directory the city gateways read (jingwu_telemetry.application.devices)."""
+    return f"jingwu.{code}.telemetry.devices.v1"
+
+
+def patrol_incidents_topic(code: str) -> str:
+    """The incidents fed to patrol by the command centre (jingwu_patrol.entrypoints.incident_feed)."""
+    return f"jingwu.{code}.patrol.incidents.v1"
+
+
 def topics(code: str) -> list[str]:
-    """Every topic of a district: one per domain, the telemetry fixes, and the consumers' dead letters."""
+    """Every topic of a district: one per domain, the telemetry fixes and device directory, the patrol
+    incident feed, and the consumers' dead letters."""
     names = [domain_topic(code, domain) for domain in DOMAINS]
     names.append(telemetry_fixes_topic(code))
+    names.append(telemetry_devices_topic(code))
+    names.append(patrol_incidents_topic(code))
     names.extend(dead_letter_topic(code, consumer) for consumer in CONSUMERS)
     return names
+
+
+def topic_configs(code: str) -> dict[str, dict[str, str]]:
+    """Topic settings beyond retention, by topic: the device directory is compacted."""
+    return {telemetry_devices_topic(code): dict(COMPACTED)}
 
 
 def labels(code: str, component: str) -> dict[str, str]:

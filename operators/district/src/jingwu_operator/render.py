@@ -105,17 +105,19 @@ def namespace(spec: DistrictSpec, owner: Owner) -> Namespace:
 
 
 def _pod_totals(spec: DistrictSpec, job_pods: Mapping[str, int]) -> tuple[int, dict[str, Decimal]]:
-    """Pods and summed requests/limits with one surge pod per enabled service (rolling updates) and one
-    pod per CronJob of the service (its calendar rules may all fire at once)."""
+    """Pods and summed requests/limits with one surge pod per enabled service (rolling updates; none for a
+    single writer, which is replaced, not surged) and one pod per CronJob of the service (its calendar
+    rules may all fire at once)."""
     pods = 0
     totals = {k: Decimal(0) for k in ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")}
     for name in naming.SERVICES:
         if not spec.enabled(name):
             continue
-        service = spec.service(name)
-        count = service.replicas + 1 + job_pods.get(name, 0)
+        resources = spec.resources(name)
+        surge = 0 if name in naming.SINGLE_WRITERS else 1  # a single writer rolls out by Recreate
+        count = spec.replicas(name) + surge + job_pods.get(name, 0)
         pods += count
-        for kind, values in (("requests", service.resources.requests), ("limits", service.resources.limits)):
+        for kind, values in (("requests", resources.requests), ("limits", resources.limits)):
             if values.cpu is not None:
                 totals[f"{kind}.cpu"] += quantity.parse(values.cpu) * count
             if values.memory is not None:
@@ -293,11 +295,10 @@ def chart_values(
     code = spec.code
     services: dict[str, Any] = {}
     for name in naming.SERVICES:
-        service = spec.service(name)
         services[name] = {
             "enabled": spec.enabled(name),
-            "replicas": service.replicas,
-            "resources": service.resources.model_dump(mode="json", exclude_none=True),
+            "replicas": spec.replicas(name),
+            "resources": spec.resources(name).model_dump(mode="json", exclude_none=True),
         }
     return {
         "district": {"code": code, "name": spec.names.chinese, "pinyin": spec.names.pinyin},

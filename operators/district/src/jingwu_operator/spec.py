@@ -33,12 +33,24 @@ class Resources(BaseModel):
     limits: ResourceList = Field(default_factory=lambda: ResourceList(cpu="500m", memory="256Mi"))
 
 
+# Services whose chart values ask for more than the default (charts/jingwu-district/values.yaml; a test
+# keeps the two equal): the operator passes resources explicitly, so it must know them.
+DEFAULT_RESOURCES: Mapping[str, Resources] = {
+    "population": Resources(
+        requests=ResourceList(cpu="250m", memory="1Gi"), limits=ResourceList(cpu="2", memory="2Gi")
+    ),
+    "telemetry": Resources(
+        requests=ResourceList(cpu="200m", memory="256Mi"), limits=ResourceList(cpu="1", memory="512Mi")
+    ),
+}
+
+
 class ServiceSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool | None = None  # None: the service's default (see naming.ENABLED_BY_DEFAULT)
-    replicas: int = Field(default=2, ge=0)
-    resources: Resources = Field(default_factory=Resources)
+    replicas: int | None = Field(default=None, ge=0)  # None: 2, or 1 for a single writer
+    resources: Resources | None = None  # None: the service's default (DEFAULT_RESOURCES)
 
 
 class Names(BaseModel):
@@ -72,6 +84,15 @@ class DistrictSpec(BaseModel):
     def service(self, name: str) -> ServiceSpec:
         return self.services.get(name, ServiceSpec())
 
+    def replicas(self, name: str) -> int:
+        configured = self.service(name).replicas
+        if configured is not None:
+            return configured
+        return 1 if name in naming.SINGLE_WRITERS else 2
+
+    def resources(self, name: str) -> Resources:
+        return self.service(name).resources or DEFAULT_RESOURCES.get(name) or Resources()
+
     def enabled(self, name: str) -> bool:
         configured = self.service(name).enabled
         return name in naming.ENABLED_BY_DEFAULT if configured is None else configured
@@ -100,4 +121,7 @@ def parse(spec: Mapping[str, Any]) -> DistrictSpec:
     unknown = sorted(set(parsed.services) - set(naming.SERVICES))
     if unknown:
         raise InvalidSpec(f"services: unknown service(s) {', '.join(unknown)}")
+    crowded = sorted(name for name in naming.SINGLE_WRITERS if parsed.replicas(name) > 1)
+    if crowded:
+        raise InvalidSpec(f"services: {', '.join(crowded)} writes alone: replicas must be 0 or 1")
     return parsed
