@@ -11,6 +11,8 @@ from typing import Any
 
 import grpc
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from jingwu_platform.mongo import Document
 from jingwu_platform.runtime import ServiceRuntime
 from jingwu_platform.settings import ServiceSettings
@@ -21,6 +23,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pymongo.asynchronous.database import AsyncDatabase
+
+# Property tests check behaviour, not timing (benchmarks do that): on a busy 2-core machine neither a
+# slow example nor slow input generation fails them.
+hypothesis_settings.register_profile("jingwu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("jingwu")
 
 # Districts 10–99 are handed out one per test so topics and databases never collide; 01 is the demo's.
 _districts = itertools.count(10)

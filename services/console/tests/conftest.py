@@ -1,9 +1,9 @@
 """Fixtures of the console's tests: the built front end, and one district stack for the whole session
 — the room registry, personnel, notification and population as their own processes against the
 session's Kafka and FerretDB, loaded with two stations of the demo district through their gRPC APIs
-(demo_slice.py, population_seed.py), and the console (BFF) in front of them. Telemetry and patrol
-point at ports where nothing listens until those services are deployed in the stack: their views must
-show "service unavailable" while the rest works.
+(demo_slice.py, population_seed.py), telemetry and patrol with patrol's demo data (vehicles, incidents,
+hot spots, plans, rings, checkpoints, joint patrols: jingwu_cli.demo_patrol), and the console (BFF) in
+front of them.
 
 The stack uses district 03: the root conftest hands out 10–99 per test and 01 is the demo's.
 """
@@ -36,8 +36,7 @@ SCREENSHOTS = REPO / "docs" / "console"
 DISTRICT = "03"
 POPULATION_SRC = REPO / "services" / "population" / "src"
 # Services the stack runs as processes; the others' views must show "service unavailable".
-RUNNING = ("rooms", "personnel", "notification", "population")
-UNBUILT = ("telemetry", "patrol")
+RUNNING = ("rooms", "personnel", "notification", "population", "telemetry", "patrol")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -113,6 +112,7 @@ async def console_stack(
     from jingwu_cli.config import Credential, Target
     from jingwu_cli.demo import SEED_CALL_TIMEOUT_S, Loader
     from jingwu_cli.demo_data import build as build_demo
+    from jingwu_cli.demo_patrol import seed_patrol
     from jingwu_cli.errors import CliError
 
     logs = tmp_path_factory.mktemp("console-stack")
@@ -125,7 +125,7 @@ async def console_stack(
         "JINGWU_OUTBOX_POLL_INTERVAL_S": "0.2",
         "PATH": os.environ.get("PATH", ""),
     }
-    ports = {name: free_port() for name in (*RUNNING, *UNBUILT)}
+    ports = {name: free_port() for name in RUNNING}
     resident_port = free_port()
     specs = {
         "rooms": _service_spec("rooms", ports["rooms"], base, logs),
@@ -140,6 +140,17 @@ async def console_stack(
                 "JINGWU_NOTIFICATION_RESIDENT_API_PORT": str(resident_port),
                 # The console forwards the resident's address (its rate limits are per resident).
                 "JINGWU_NOTIFICATION_RESIDENT_API_TRUST_FORWARDED_FOR": "true",
+            },
+        ),
+        "telemetry": _service_spec("telemetry", ports["telemetry"], base, logs),
+        "patrol": _service_spec(
+            "patrol",
+            ports["patrol"],
+            base,
+            logs,
+            {
+                "JINGWU_PATROL_ROOMS_TARGET": f"127.0.0.1:{ports['rooms']}",
+                "JINGWU_PATROL_TELEMETRY_TARGET": f"127.0.0.1:{ports['telemetry']}",
             },
         ),
     }
@@ -167,6 +178,10 @@ async def console_stack(
         except CliError:
             if attempt == 2:
                 raise
+    async with Clients(target, timeout_s=SEED_CALL_TIMEOUT_S) as clients:
+        patrol = await seed_patrol(
+            clients, auth_secret, patrol_addr=targets["patrol"], telemetry_addr=targets["telemetry"]
+        )
 
     residents = await seed_population(
         targets["population"],
@@ -214,6 +229,7 @@ async def console_stack(
             "residents": residents,
             "room_ids": report.room_ids,
             "counts": report.counts,
+            "patrol": patrol.counts,
         },
     )
     try:

@@ -76,18 +76,27 @@ async def test_unmasking_residents_needs_a_purpose_and_a_role_that_may(
     assert (await refused.json())["error"]["service"] == "population"
 
 
-async def test_views_of_services_not_deployed_answer_503_naming_them(officer: aiohttp.ClientSession) -> None:
-    for path, service in (
-        ("/api/patrol/evidence", "patrol"),
-        ("/api/devices", "telemetry"),
-    ):
-        answer = await officer.get(path)
-        assert answer.status == 503, path
-        error = (await answer.json())["error"]
-        assert error["service"] == service and error["unavailable"] is True
-    status = await (await officer.get("/api/status")).json()
-    states = {s["service"]: s["status"] for s in status["services"]}
-    assert (
-        states["rooms"] == states["personnel"] == states["notification"] == states["population"] == "serving"
-    )
-    assert states["patrol"] == states["telemetry"] == "unavailable"
+async def test_views_of_a_stopped_service_answer_503_naming_it(
+    officer: aiohttp.ClientSession, console_stack: ConsoleStack
+) -> None:
+    async def states() -> dict[str, str]:
+        status = await (await officer.get("/api/status")).json()
+        return {s["service"]: s["status"] for s in status["services"]}
+
+    assert set((await states()).values()) == {"serving"}
+    assert (await officer.get("/api/patrol/evidence")).status == 200
+    for service in ("patrol", "telemetry"):
+        console_stack.stop(service)
+    try:
+        for path, service in (("/api/patrol/evidence", "patrol"), ("/api/devices", "telemetry")):
+            answer = await officer.get(path)
+            assert answer.status == 503, path
+            error = (await answer.json())["error"]
+            assert error["service"] == service and error["unavailable"] is True
+        now = await states()
+        assert now["patrol"] == now["telemetry"] == "unavailable"
+        assert now["rooms"] == now["personnel"] == now["notification"] == now["population"] == "serving"
+    finally:
+        for service in ("telemetry", "patrol"):
+            console_stack.restart(service)
+    assert (await officer.get("/api/devices")).status == 200

@@ -112,10 +112,19 @@ async def test_sign_in_then_map_draws_zones_and_rooms(console_stack: ConsoleStac
             timeout_ms=60_000,
         )
         assert total == stack.seeded["residents"]
-        # Patrol and telemetry are not deployed: their layers say so, the rest is drawn.
+        # Prevention rings and checkpoints come from patrol (R-PAT-3), as its demo defined them.
+        rings = await browser.eval(
+            "fetch('/api/map/rings').then(r => r.json()).then(fc => fc.features.length)"
+        )
+        checkpoints = await browser.eval(
+            "fetch('/api/map/checkpoints').then(r => r.json()).then(fc => fc.features.length)"
+        )
+        patrol = stack.seeded["patrol"]
+        assert isinstance(patrol, dict)
+        assert (rings, checkpoints) == (patrol["rings"], patrol["checkpoints"])
+        # Every service answers: no banner over any layer.
         banners = " ".join(await browser.texts(".banners .banner"))
-        assert "巡逻防控服务暂不可用" in banners
-        assert "实有人口服务暂不可用" not in banners
+        assert "暂不可用" not in banners, banners
         await browser.screenshot(screenshots / "map.png")
 
         # Offline: nothing was requested from anywhere but the console itself.
@@ -297,7 +306,7 @@ async def test_each_view_keyboard_labels_and_screenshots(
             "rooms": ("警务室与配备", 'role=heading[name="问题清单"]'),
             "people": ("人员", ".pii[data-officer]"),
             "assessment": ("考核排名", 'role=heading[name="得分说明"]'),
-            "patrol": ("巡逻证据", ".banner"),
+            "patrol": ("巡逻证据", 'role=button[name="查看巡逻证据"]'),
             "notices": ("通知与回告", 'role=heading[name="待回告事项（R-NOT-3）"]'),
         }
         for path, (title, ready) in views.items():
