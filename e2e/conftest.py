@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,14 +48,22 @@ def start_service(
     tmp_path: Path,
 ) -> Iterator[StartService]:
     """Start ``jingwu-<service>`` for a district; keyword ``failpoints`` arms crash points, ``tag`` names
-    a second incarnation. Stopped (whole process group) when the test ends."""
+    a second incarnation, ``env`` adds the service's own settings (e.g. ``JINGWU_PATROL_*``). Stopped
+    (whole process group) when the test ends."""
 
-    def start(service: str, district: str, *, failpoints: str = "", tag: str = "") -> RunningService:
+    def start(
+        service: str,
+        district: str,
+        *,
+        failpoints: str = "",
+        tag: str = "",
+        env: Mapping[str, str] | None = None,
+    ) -> RunningService:
         port = free_port()
         name = f"{service}-{district}{tag}"
         log_path = tmp_path / f"{name}.log"
         trace_file = tmp_path / f"spans-{service}.jsonl"
-        env = {
+        settings = {
             "JINGWU_DISTRICT": district,
             "JINGWU_KAFKA_BOOTSTRAP": kafka_bootstrap,
             "JINGWU_MONGO_URL": mongo_url,
@@ -66,13 +74,14 @@ def start_service(
             "JINGWU_OUTBOX_POLL_INTERVAL_S": "0.2",
             "JINGWU_FAILPOINTS": failpoints,
             "PATH": os.environ.get("PATH", ""),
+            **(env or {}),
         }
         info = devstack_processes.start(
             ProcessSpec(
                 name=name,
                 argv=[str(BIN / f"jingwu-{service}")],
                 log_path=log_path,
-                env=env,
+                env=settings,
                 ports=[port],
                 ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
                 ready_timeout=60.0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -52,6 +52,32 @@ def open_channel(target: str, token: str | None) -> grpc.aio.Channel:
     if token is not None:
         interceptors.append(_BearerToken(token))
     return grpc.aio.insecure_channel(target, interceptors=interceptors)
+
+
+S = TypeVar("S")
+
+
+class LazyStub(Generic[S]):
+    """A stub whose channel opens on first use, on the running loop. A process builds its parts before
+    ``asyncio.run`` starts, and a ``grpc.aio`` channel opened then belongs to another loop: every call
+    on it fails INTERNAL."""
+
+    def __init__(self, target: str, make: Callable[[grpc.aio.Channel], S], token: str | None = None) -> None:
+        self._target, self._make, self._token = target, make, token
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: S | None = None
+
+    @property
+    def stub(self) -> S:
+        if self._stub is None:
+            self._channel = open_channel(self._target, self._token)
+            self._stub = self._make(self._channel)
+        return self._stub
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel, self._stub = None, None
 
 
 D = TypeVar("D", bound=Message)

@@ -10,7 +10,7 @@ import grpc
 from jingwu.common.v1 import common_pb2
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
 from jingwu_platform.errors import FieldViolation, NotFound, RuleViolation, ValidationFailed
-from jingwu_platform.grpc_client import field_violations, open_channel, rule_violations
+from jingwu_platform.grpc_client import LazyStub, field_violations, rule_violations
 
 from jingwu_patrol.adapters.service_token import ServiceToken
 from jingwu_patrol.application.ports import RoomOrder
@@ -25,12 +25,17 @@ class RegistryUnavailable(ConnectionError):
 
 class GrpcRoomOrders:
     def __init__(self, target: str, token: ServiceToken) -> None:
-        self._channel = open_channel(target, None)
-        self._stub = rooms_pb2_grpc.RoomRegistryServiceStub(self._channel)
+        self._remote: LazyStub[rooms_pb2_grpc.RoomRegistryServiceAsyncStub] = LazyStub(
+            target, rooms_pb2_grpc.RoomRegistryServiceStub
+        )
         self._token = token
 
+    @property
+    def _stub(self) -> rooms_pb2_grpc.RoomRegistryServiceAsyncStub:
+        return self._remote.stub
+
     async def close(self) -> None:
-        await self._channel.close()
+        await self._remote.close()
 
     async def issue(
         self, *, checkpoint_name: str, location: GeoPoint, room_id: str, request_id: str

@@ -13,7 +13,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 from jingwu.telemetry.v1 import telemetry_pb2, telemetry_pb2_grpc
-from jingwu_platform.grpc_client import open_channel
+from jingwu_platform.grpc_client import LazyStub
 
 from jingwu_patrol.adapters.service_token import ServiceToken
 from jingwu_patrol.domain.geo import GeoPoint
@@ -36,12 +36,17 @@ def _stamp(at: datetime) -> Timestamp:
 
 class GrpcTelemetry:
     def __init__(self, target: str, token: ServiceToken) -> None:
-        self._channel = open_channel(target, None)
-        self._stub = telemetry_pb2_grpc.TelemetryServiceStub(self._channel)
+        self._remote: LazyStub[telemetry_pb2_grpc.TelemetryServiceAsyncStub] = LazyStub(
+            target, telemetry_pb2_grpc.TelemetryServiceStub
+        )
         self._token = token
 
+    @property
+    def _stub(self) -> telemetry_pb2_grpc.TelemetryServiceAsyncStub:
+        return self._remote.stub
+
     async def close(self) -> None:
-        await self._channel.close()
+        await self._remote.close()
 
     async def track(self, device_id: str, start: datetime, end: datetime) -> Track:
         """Every fix of [start, end), oldest first, all pages."""
