@@ -6,14 +6,16 @@ What it loads, from what the registry and telemetry answer:
 - a GPS patrol vehicle per zone, bound to the telemetry terminal of that zone's simulated vehicle when
   there is one (R-PAT-1); the last zone is left without one, so coverage shows a finding;
 - hot spots at the busiest places of the first zones, and eight weeks of incidents (警情) clustered
-  at them in their hours, plus scattered ones (R-PAT-2);
+  at them in their hours — a zone's first hot spot on yesterday's weekday, so yesterday's plans have
+  slots (R-PAT-2);
 - a plan per zone generated from the recommendation, from yesterday for a week (R-PAT-2);
 - core, centre, inner and outer rings around the district, checkpoints and security check stations on
   them (R-PAT-3);
 - a week of joint patrols of every community's and village's team, with a few days missed (R-PAT-4).
 
-``itineraries`` is what the telemetry simulator needs to follow (or deliberately miss) the plans, and
-``compute_yesterday`` recomputes yesterday's evidence once the simulator's backfill has landed. Zones
+``itineraries`` is what the telemetry simulator needs to follow (or deliberately miss) the plans on a
+day (jingwu_telemetry.sim.backfill drives it and uploads it with 0x0704 through the JT/T 808 gateway),
+and ``compute_yesterday`` recomputes yesterday's evidence once that backfill has landed (R-PAT-6). Zones
 need boundaries for incidents to be placed in them: without any, incidents are skipped (and said so).
 """
 
@@ -274,6 +276,10 @@ class PatrolLoader:
                 )
                 spots.append(spot.hotspot)
                 weekday, hour = rng.randrange(7), rng.choice((9, 12, 17, 19, 20, 21, 22))
+                if index == 0:
+                    # The zone's first hot spot has its cases on yesterday's weekday, so yesterday's plan
+                    # has a slot there for the simulator's backfill to follow or miss (R-PAT-6).
+                    weekday = (self._today - timedelta(days=1)).weekday()
                 await self._incidents(zone, spot.hotspot, weekday, hour, service)
         return spots
 
@@ -295,7 +301,7 @@ class PatrolLoader:
                     lon, lat = spot.location.longitude, spot.location.latitude
                 report = pb.IncidentReport(
                     source_system="command_centre",
-                    source_incident_id=f"demo-{spot.hotspot_id[:8]}-{week}-{n}",
+                    source_incident_id=f"demo-{spot.hotspot_id[:8]}-{day.isoformat()}-{n}",
                     occur_time=_stamp(at),
                     location=common_pb2.GeoPoint(longitude=lon, latitude=lat),
                     category=rng.choice(CATEGORIES),
@@ -422,8 +428,10 @@ async def seed_patrol(
 
 
 async def itineraries(clients: Clients, *, patrol_addr: str, day: date) -> list[Itinerary]:
-    """For the simulator: where each planned vehicle must be on ``day`` to meet its plan. Every third
-    vehicle is to miss its plan (``follow`` False), so evidence shows gaps as well as compliance."""
+    """For the simulator: where each planned vehicle must be on ``day`` to meet its plans (the slots of
+    every active plan of the day, in time order; vehicles with none are left out). Every third vehicle,
+    from the second on, is to miss its plan (``follow`` False), so evidence shows gaps as well as
+    compliance (R-PAT-6)."""
     patrol = PatrolClient(clients, patrol_addr)
     try:
         plans = await patrol.call(
@@ -451,41 +459,61 @@ async def itineraries(clients: Clients, *, patrol_addr: str, day: date) -> list[
                 )
             ).hotspots
         }
-        found = []
-        for index, plan in enumerate(
-            p for p in plans.patrol_plans if p.status == pb.PATROL_PLAN_STATUS_ACTIVE
-        ):
+        planned: dict[str, list[Waypoint]] = {}  # vehicle → its waypoints of every plan of the day
+        for plan in (p for p in plans.patrol_plans if p.status == pb.PATROL_PLAN_STATUS_ACTIVE):
             vehicle = vehicles.get(plan.vehicle_id)
             if vehicle is None or not vehicle.device_id:
                 continue
-            waypoints = []
+            waypoints = planned.setdefault(vehicle.vehicle_id, [])
             for section in plan.sections:
                 if section.slot.weekdays and day.isoweekday() not in section.slot.weekdays:
                     continue
                 spot = spots.get(section.hotspot_id)
-                if spot is None:
+                centre = _centre(spot) if spot is not None else None
+                if spot is None or centre is None:
                     continue
-                centre = spot.location if spot.HasField("location") else spot.area.rings[0].points[0]
-                waypoints.append(
-                    Waypoint(
-                        spot.hotspot_id,
-                        centre.longitude,
-                        centre.latitude,
-                        spot.radius_m or 100,
-                        day,
-                        section.slot.start_minute,
-                        section.slot.end_minute,
-                        section.required_minutes,
-                    )
+                waypoint = Waypoint(
+                    spot.hotspot_id,
+                    centre[0],
+                    centre[1],
+                    spot.radius_m or 100,
+                    day,
+                    section.slot.start_minute,
+                    section.slot.end_minute,
+                    section.required_minutes,
                 )
-            found.append(
-                Itinerary(
-                    vehicle.vehicle_id, vehicle.device_id, follow=index % 3 != 2, waypoints=tuple(waypoints)
-                )
-            )
+                if waypoint not in waypoints:  # the same slot in two overlapping plans
+                    waypoints.append(waypoint)
+        found: list[Itinerary] = []
+        for vehicle_id, waypoints in planned.items():
+            if not waypoints:
+                continue  # nothing planned on the day
+            # Every third vehicle misses its plan, from the second on (so two vehicles show both).
+            follow = len(found) % 3 != 1
+            device_id = vehicles[vehicle_id].device_id
+            found.append(Itinerary(vehicle_id, device_id, follow, tuple(sorted(waypoints, key=_slot_order))))
         return found
     finally:
         await patrol.close()
+
+
+def _slot_order(waypoint: Waypoint) -> tuple[int, int, str]:
+    return waypoint.start_minute, waypoint.end_minute, waypoint.hotspot_id
+
+
+def _centre(spot: pb.HotSpot) -> tuple[float, float] | None:
+    """Where to be at a hot spot: its location, else the middle of its road section or area."""
+    if spot.HasField("location"):
+        return spot.location.longitude, spot.location.latitude
+    if spot.path:
+        middle = spot.path[len(spot.path) // 2]
+        return middle.longitude, middle.latitude
+    ring = list(spot.area.rings[0].points) if spot.area.rings else []
+    if len(ring) > 1 and ring[0] == ring[-1]:
+        ring = ring[:-1]
+    if not ring:
+        return None
+    return sum(p.longitude for p in ring) / len(ring), sum(p.latitude for p in ring) / len(ring)
 
 
 async def compute_yesterday(clients: Clients, *, patrol_addr: str, today: date | None = None) -> list[str]:

@@ -4,7 +4,9 @@ The district's services (rooms, population, personnel, telemetry, notification, 
 telemetry gateways (JT/T 808 over TCP, handhelds over HTTP) and the web console. Prints one line per
 process as it becomes ready, seeds the demo district (stations, zones, villages, rooms of every kind,
 officers, postings, logs — ``jingwu_cli.demo``) over gRPC, then the other demos (``DEMO_LOADERS``:
-the population ledger, patrol's vehicles, incidents, plans, rings and checkpoints), waits until every
+the population ledger, patrol's vehicles, incidents, plans, rings and checkpoints, and yesterday's
+tracks — the simulator's vehicles following or, one in three, missing their plans — uploaded through
+the JT/T 808 gateway so yesterday's evidence shows both), waits until every
 service answers GetStatus caught up twice in a row, and only then prints the summary with the findings
 the platform raised (the settled figures: what ``jingwu rooms coverage`` answers afterwards), a notice
 the notification service derived from a RoomOpened event, the trace of one request across the
@@ -247,21 +249,62 @@ async def population_demo(context: DemoContext) -> Sequence[str]:
 
 async def patrol_demo(context: DemoContext) -> Sequence[str]:
     """Vehicles, incidents, hot spots, plans, rings, checkpoints and joint patrols (jingwu_cli.demo_patrol),
-    then yesterday's evidence."""
+    then yesterday's evidence (R-PAT-6): the simulator's vehicles drive yesterday after their plans — every
+    third, from the second on, misses its plan on purpose — and upload those tracks as a terminal back in
+    coverage does, with 0x0704 through the JT/T 808 gateway (jingwu_telemetry.sim.backfill); once
+    telemetry and patrol are caught up (GetStatus) patrol recomputes the day. The simulator's terminals
+    are provisioned here, before the vehicles are registered (the simulator does it again when it
+    starts: the same request ids), so patrol's vehicles are bound to them on the first run too."""
+    from datetime import date, datetime, timedelta
+
+    import grpc
+    from jingwu_cli.caught_up import NotCaughtUp, wait_caught_up
     from jingwu_cli.client import Clients
     from jingwu_cli.config import Credential, Target
-    from jingwu_cli.demo_patrol import compute_yesterday, seed_patrol
+    from jingwu_cli.demo_data import build as build_demo
+    from jingwu_cli.demo_patrol import compute_yesterday, itineraries, seed_patrol
+    from jingwu_platform.calendar import DISTRICT_ZONE
+    from jingwu_telemetry.sim.backfill import BackfillConfig, BackfillError, backfill
+    from jingwu_telemetry.sim.fleet import Provisioner
+    from jingwu_telemetry.sim.main import demo_fleet
 
     targets = context.targets
     target = Target(
         context.district, targets["rooms"], targets["personnel"], Credential(context.token, "demo-admin")
     )
+    stores = {name: targets[name] for name in ("telemetry", "patrol")}
+    today = datetime.now(DISTRICT_ZONE).date()
+    routes, zone_of_station = demo_fleet(build_demo(context.district, date.today()))
+    provisioner = Provisioner(targets["telemetry"], context.secret, context.district, targets["rooms"])
+    skipped: list[str] = []
+    try:
+        fleet = await provisioner.provision(routes, zone_of_station)
+    except grpc.aio.AioRpcError as error:
+        fleet = []
+        skipped.append(f"skipped — the simulator's terminals: {error.code().name} {error.details()}")
+    try:
+        # Patrol and telemetry have taken in the zones and rooms the vehicles and terminals refer to.
+        await wait_caught_up(stores, context.token, timeout_s=120)
+    except NotCaughtUp as behind:
+        skipped.append(f"patrol's load does not wait any longer: {behind}")
     async with Clients(target) as clients:
         report = await seed_patrol(
             clients, context.secret, patrol_addr=targets["patrol"], telemetry_addr=targets["telemetry"]
         )
-        evidence = await compute_yesterday(clients, patrol_addr=targets["patrol"])
-    return [*report.lines(), *evidence]
+        lines = [*report.lines(), *skipped]
+        began = time.monotonic()
+        plans = await itineraries(clients, patrol_addr=targets["patrol"], day=today - timedelta(days=1))
+        try:
+            uploaded = await backfill(plans, fleet, BackfillConfig(gateway=(LOCAL, JT808_PORT)))
+            stored = await wait_caught_up(stores, context.token, timeout_s=120)
+            lines.append(
+                f"{uploaded.line()}; stored {stored.seconds:.1f} s later "
+                f"({time.monotonic() - began:.1f} s with the itineraries)"
+            )
+        except (BackfillError, NotCaughtUp, OSError, TimeoutError) as error:
+            lines.append(f"skipped — yesterday's backfill through the JT/T 808 gateway: {error!r}")
+        lines += await compute_yesterday(clients, patrol_addr=targets["patrol"], today=today)
+    return lines
 
 
 DEMO_LOADERS: list[DemoLoader] = [population_demo, patrol_demo]

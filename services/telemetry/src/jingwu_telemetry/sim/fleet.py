@@ -200,6 +200,15 @@ def terminal_phone(district: str, number: int) -> str:
     return f"139{district}{number:06d}"
 
 
+@dataclass(frozen=True)
+class ProvisionedVehicle:
+    """A simulated vehicle's terminal, its device id in the district's registry, and its route."""
+
+    identity: TerminalIdentity
+    device_id: str
+    route: Route
+
+
 @dataclass
 class Provisioner:
     """Provisions the fleet's devices in the district registry (idempotent: request ids are stable)."""
@@ -228,16 +237,22 @@ class Provisioner:
             await channel.close()
 
     async def vehicles(self, routes: list[Route], zone_of_station: dict[str, str]) -> list[TerminalIdentity]:
+        return [vehicle.identity for vehicle in await self.provision(routes, zone_of_station)]
+
+    async def provision(
+        self, routes: list[Route], zone_of_station: dict[str, str]
+    ) -> list[ProvisionedVehicle]:
+        """A terminal per route, numbered in route order (the same phones and request ids every time)."""
         rooms = await self.mobile_room_ids()
         token = issue_token(self.auth_secret, "system:telemetry-sim", self.district, [Role.DISTRICT_ADMIN])
         channel = open_channel(self.registry_target, token)
-        identities = []
+        provisioned = []
         try:
             stub = telemetry_pb2_grpc.TelemetryServiceStub(channel)
             for number, route in enumerate(routes, start=1):
                 phone = terminal_phone(self.district, number)
                 plate = route.plate or f"皖L·S{self.district}{number:03d}"
-                await stub.RegisterDevice(
+                answer = await stub.RegisterDevice(
                     telemetry_pb2.RegisterDeviceRequest(
                         kind=telemetry_pb2.DEVICE_KIND_VEHICLE_TERMINAL,
                         jt808=telemetry_pb2.Jt808Terminal(terminal_phone=phone, plate=plate),
@@ -248,18 +263,17 @@ class Provisioner:
                     ),
                     timeout=10,
                 )
-                identities.append(
-                    TerminalIdentity(
-                        phone,
-                        f"S{self.district}{number:04d}",  # 7 characters: the 2013 terminal id is BYTE[7]
-                        plate,
-                        revision=Revision.R2019 if number % 3 == 0 else Revision.R2013,
-                        version_flag_quirk=number % 5 == 0,
-                    )
+                identity = TerminalIdentity(
+                    phone,
+                    f"S{self.district}{number:04d}",  # 7 characters: the 2013 terminal id is BYTE[7]
+                    plate,
+                    revision=Revision.R2019 if number % 3 == 0 else Revision.R2013,
+                    version_flag_quirk=number % 5 == 0,
                 )
+                provisioned.append(ProvisionedVehicle(identity, answer.device.device_id, route))
         finally:
             await channel.close()
-        return identities
+        return provisioned
 
     async def handhelds(self, count: int) -> list[tuple[str, str]]:
         token = issue_token(self.auth_secret, "system:telemetry-sim", self.district, [Role.DISTRICT_ADMIN])

@@ -15,6 +15,7 @@ import os
 import signal
 from datetime import date
 
+from jingwu_cli.demo_data import DemoDistrict
 from jingwu_cli.demo_data import build as build_demo
 
 from jingwu_telemetry.sim.fleet import (
@@ -24,9 +25,19 @@ from jingwu_telemetry.sim.fleet import (
     SimulatedHandheld,
     SimulatedVehicle,
 )
-from jingwu_telemetry.sim.routes import vehicle_routes, walking_routes
+from jingwu_telemetry.sim.routes import Route, vehicle_routes, walking_routes
 
 log = logging.getLogger("jingwu.telemetry.sim")
+VEHICLES = 12  # make run's fleet (the default of --vehicles); its patrol demo backfills the same terminals
+
+
+def demo_fleet(demo: DemoDistrict, vehicles: int = VEHICLES) -> tuple[list[Route], dict[str, str]]:
+    """The fleet's routes through the demo district (jingwu_cli.demo_data) and the zone each station's
+    terminals are in (the station's first zone), as the simulator provisions them."""
+    zone_of_station: dict[str, str] = {}
+    for zone in demo.zones:
+        zone_of_station.setdefault(zone.station_id, zone.code)
+    return vehicle_routes(demo, vehicles), zone_of_station
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -42,7 +53,7 @@ def _range(text: str) -> tuple[float, float]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jingwu-telemetry-sim", description=__doc__.split("\n", 1)[0])
     p.add_argument("--district", default="01")
-    p.add_argument("--vehicles", type=int, default=12)
+    p.add_argument("--vehicles", type=int, default=VEHICLES)
     p.add_argument("--handhelds", type=int, default=8)
     p.add_argument("--registry", required=True, help="host:port of the district's telemetry service")
     p.add_argument("--rooms", default="", help="host:port of the room registry (attaches mobile rooms)")
@@ -69,11 +80,8 @@ async def simulate(args: argparse.Namespace, secret: str, stop: asyncio.Event) -
         online_s=args.online_s,
         speedup=args.speedup,
     )
-    zone_of_station: dict[str, str] = {}
-    for zone in demo.zones:
-        zone_of_station.setdefault(zone.station_id, zone.code)
+    routes, zone_of_station = demo_fleet(demo, args.vehicles)
     provisioner = Provisioner(args.registry, secret, args.district, args.rooms)
-    routes = vehicle_routes(demo, args.vehicles)
     identities = await provisioner.vehicles(routes, zone_of_station)
     handhelds = await provisioner.handhelds(args.handhelds)
     stats = FleetStats()
