@@ -316,6 +316,7 @@ class PatrolLoader:
     async def _plans(self, vehicles: dict[str, pb.PatrolVehicle]) -> None:
         """R-PAT-2: the recommendation's top slots for every zone with a vehicle, from yesterday."""
         first = self._today - timedelta(days=1)
+        unplanned: dict[str, list[str]] = {}  # reason → zones
         for zone_code, vehicle in sorted(vehicles.items()):
             request = pb.CreatePatrolPlanFromHotSpotsRequest(
                 zone_code=zone_code,
@@ -329,9 +330,12 @@ class PatrolLoader:
             try:
                 reply = await self._patrol.call(self._patrol.stub.CreatePatrolPlanFromHotSpots, request)
             except Exception as error:  # a zone without enough cases: no plan, said so
-                self.report.skipped.append(f"plan for {zone_code}: {getattr(error, 'message', error)}")
+                unplanned.setdefault(str(getattr(error, "message", error)), []).append(zone_code)
                 continue
             self.report.plan_ids.append(reply.patrol_plan.plan_id)
+        for reason, zones in unplanned.items():  # one line per reason, not one per zone
+            shown = ", ".join(zones[:3]) + (f" and {len(zones) - 3} more" if len(zones) > 3 else "")
+            self.report.skipped.append(f"no plan for {len(zones)} zones ({shown}): {reason}")
         self._count("plans", len(self.report.plan_ids))
 
     async def _rings(self, zones: Sequence[rooms_pb2.Zone], villages: Sequence[rooms_pb2.Village]) -> None:
