@@ -140,3 +140,11 @@ async def test_a_city_wide_credential_must_be_a_city_reader(districts: dict[str,
     )
     with pytest.raises(InvalidCredential):
         verify_token(SECRET, forged)
+
+
+def test_a_city_wide_credential_is_only_a_reader_whatever_else_it_lists() -> None:
+    """R-POP-6: a city reader that also lists pii_reader must not unmask any district's personal data."""
+    token = issue_token(SECRET, "city-desk", CITY_WIDE, [Role.CITY_READER, Role.PII_READER, Role.SUPERVISOR])
+    caller = verify_token(SECRET, token)
+    assert caller.district == CITY_WIDE
+    assert caller.roles == frozenset({Role.CITY_READER})

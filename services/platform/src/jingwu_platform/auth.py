@@ -93,6 +93,10 @@ def verify_token(secret: str, token: str) -> Caller:
         raise InvalidCredential(
             f"a city-wide credential (district {CITY_WIDE!r}) is for the {Role.CITY_READER} role"
         )
+    if district == CITY_WIDE:
+        # R-POP-6 / ADR 0024: a city-level reader is nothing but a reader, whatever else its token lists
+        # (a listed pii_reader would otherwise unmask another district's identity numbers).
+        roles = frozenset({Role.CITY_READER})
     return Caller(subject=subject, district=district, roles=roles)
 
 
