@@ -3,9 +3,13 @@ the console's own lock file), commanded from pytest.
 
 ``Browser.open()`` starts ``web/browser/driver.mjs`` (Node) with a fresh ``--user-data-dir`` and the
 launch flags this machine's closed network needs (``jingwu_devstack.chromium.LAUNCH_FLAGS``); each
-method sends one command and awaits its answer. Selectors are Playwright's, e.g.
-``role=button[name="登录"]``, so a test that finds a control by its role and name also checks that the
-control is labelled.
+method sends one command and awaits its answer. The browser is the one the project unpacked into the
+cache (``jingwu_devstack.chromium.ensure_chromium``, docs/adr/0050): its executable goes to the driver as
+``executablePath``, and its environment (``LD_LIBRARY_PATH`` over the unpacked libraries,
+``FONTCONFIG_FILE`` with the CJK font) is set on the driver's process, whose environment Playwright
+hands to the browser it launches (``launchPersistentContext``'s ``env`` defaults to ``process.env``).
+Selectors are Playwright's, e.g. ``role=button[name="登录"]``, so a test that finds a control by its role
+and name also checks that the control is labelled.
 """
 
 from __future__ import annotations
@@ -45,10 +49,10 @@ class Browser:
     @contextlib.asynccontextmanager
     async def open(cls, *, width: int = 1366, height: int = 900) -> AsyncIterator[Browser]:
         ensure_project(WEB)
-        executable = ensure_chromium()
+        chromium = ensure_chromium()
         user_data = tempfile.TemporaryDirectory(prefix="jingwu-chromium-")
         options = {
-            "executablePath": str(executable),
+            "executablePath": str(chromium.executable),
             "userDataDir": user_data.name,
             "args": [f for f in LAUNCH_FLAGS if f != "--headless"] + list(EXTRA_FLAGS),
             "viewport": {"width": width, "height": height},
@@ -62,7 +66,7 @@ class Browser:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"},
+            env={**os.environ, **chromium.env, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"},
             limit=16 * 1024 * 1024,
         )
         browser = cls(process, user_data)

@@ -231,6 +231,8 @@ export function mapView(root: HTMLElement, _ctx: Ctx): () => void {
       checkpoints: drawn("checkpoints", "checkpoint_id"),
     };
     for (const [k, v] of Object.entries(counts)) summary.dataset[k] = String(v);
+    // The replayed track's line as drawn (its pieces across tiles): 0 until a replay is shown.
+    summary.dataset.track = String(map.getLayer("track") ? map.queryRenderedFeatures({ layers: ["track"] }).length : 0);
     summary.textContent = `地图显示 ${counts.zones} 个警务区、${counts.rooms} 个警务室、${counts.villages} 个村（社区）、${counts.places} 个待检查场所、${counts.checkpoints} 个卡口。`;
   });
   map.on("error", (event) => console.error("map", event.error));

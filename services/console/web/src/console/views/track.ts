@@ -40,7 +40,8 @@ export function trackReplay(slot: HTMLElement, map: maplibregl.Map, board: Banne
   const place = (i: number) => {
     const f = fixes[i];
     if (!f) return;
-    marker ??= new maplibregl.Marker({ element: h("div", { class: "replay-marker", "aria-hidden": "true" }) }).addTo(map);
+    // A marker needs its position before addTo: MapLibre places it right away.
+    marker ??= new maplibregl.Marker({ element: h("div", { class: "replay-marker", "aria-hidden": "true" }) }).setLngLat([f.lon, f.lat]).addTo(map);
     marker.setLngLat([f.lon, f.lat]);
     readout.textContent = `${time(f.time)} · ${f.speed_kmh} km/h ·（第 ${i + 1}/${fixes.length} 个定位点）`;
   };
