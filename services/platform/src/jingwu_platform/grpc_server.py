@@ -39,6 +39,7 @@ from jingwu_platform.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from jingwu_platform.proto_values import invalid_time_fields
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,14 @@ def status_for(error: DomainError) -> grpc.Status:
         if isinstance(error, error_type):
             return _status(code, str(error))
     return _status(code_pb2.INTERNAL, "internal error")
+
+
+def _check_times(request: Any) -> None:
+    """A Timestamp or Duration no datetime can hold (found by fuzzing: nanos -1 made ToDatetime raise,
+    an INTERNAL) is the caller's error: INVALID_ARGUMENT naming the field, for every method at once."""
+    violations = invalid_time_fields(request)
+    if violations:
+        raise ValidationFailed(violations)
 
 
 class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
@@ -205,6 +214,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         async def guarded(request: Any, context: Context) -> Any:
             token = await self._authorize(metadata, context, method)
             try:
+                _check_times(request)
                 return await behavior(request, context)
             except (DomainError, Exception) as error:
                 if isinstance(error, grpc.aio.AbortError):
@@ -221,6 +231,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         async def guarded(request: Any, context: Context) -> AsyncIterator[Any]:
             token = await self._authorize(metadata, context, method)
             try:
+                _check_times(request)
                 async for item in behavior(request, context):
                     yield item
             except Exception as error:

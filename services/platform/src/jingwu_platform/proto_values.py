@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar, overload
 from google.protobuf.timestamp_pb2 import Timestamp
 from jingwu.common.v1 import common_pb2
 
+from jingwu_platform.errors import FieldViolation
+
 
 def timestamp(at: datetime | None) -> Timestamp | None:
     """A Timestamp for ``at`` (None stays None, leaving the field unset)."""
@@ -57,3 +59,95 @@ class EnumMap(Generic[E]):
     def from_proto(self, number: int) -> E | None:
         """None for 0 (unspecified) and for numbers this domain does not know."""
         return self._from.get(number)
+
+
+# The range of google.protobuf.Timestamp and Duration (their .proto comments): outside it no datetime or
+# timedelta holds the value and the well-known-type helpers (ToDatetime, ToTimedelta) raise.
+_TIMESTAMP_SECONDS = (-62_135_596_800, 253_402_300_799)  # 0001-01-01 .. 9999-12-31T23:59:59Z
+_DURATION_SECONDS = 315_576_000_000  # ±10,000 years
+_TIMESTAMP, _DURATION = "google.protobuf.Timestamp", "google.protobuf.Duration"
+
+
+def _time_problem(kind: str, seconds: int, nanos: int) -> str | None:
+    if kind == _TIMESTAMP:
+        low, high = _TIMESTAMP_SECONDS
+        if not low <= seconds <= high:
+            return f"seconds {seconds} is outside 0001-01-01..9999-12-31"
+        if not 0 <= nanos <= 999_999_999:
+            return f"nanos {nanos} is outside 0..999999999"
+        return None
+    if not -_DURATION_SECONDS <= seconds <= _DURATION_SECONDS:
+        return f"seconds {seconds} is outside ±{_DURATION_SECONDS}"
+    if not -999_999_999 <= nanos <= 999_999_999 or (seconds and nanos and (seconds < 0) != (nanos < 0)):
+        return f"nanos {nanos} is outside -999999999..999999999 or has another sign than seconds"
+    return None
+
+
+_holds_time: dict[str, bool] = {}
+
+
+def _may_hold_time(descriptor: Any) -> bool:
+    """Whether messages of this type can contain a Timestamp or Duration at any depth (cached)."""
+    name = descriptor.full_name
+    if name not in _holds_time:
+        _holds_time[name] = False  # a recursive type is answered by its other fields
+        _holds_time[name] = name in (_TIMESTAMP, _DURATION) or any(
+            f.message_type is not None and _may_hold_time(f.message_type) for f in descriptor.fields
+        )
+    return _holds_time[name]
+
+
+_SINGULAR, _REPEATED, _MAP = 0, 1, 2
+# Per message type: (field name, its type's full name, shape) of each field that may hold a time.
+_plans: dict[str, tuple[tuple[str, str, int], ...]] = {}
+
+
+def _plan(descriptor: Any) -> tuple[tuple[str, str, int], ...]:
+    plan = _plans.get(descriptor.full_name)
+    if plan is None:
+        steps = []
+        for field in descriptor.fields:
+            inner = field.message_type
+            if inner is None:
+                continue
+            shape = _SINGULAR
+            if inner.GetOptions().map_entry:
+                inner, shape = inner.fields_by_name["value"].message_type, _MAP
+            elif field.is_repeated:
+                shape = _REPEATED
+            if inner is not None and _may_hold_time(inner):
+                steps.append((field.name, inner.full_name, shape))
+        plan = _plans[descriptor.full_name] = tuple(steps)
+    return plan
+
+
+def _checked(value: Any, kind: str, path: str, found: list[FieldViolation]) -> None:
+    if kind in (_TIMESTAMP, _DURATION):
+        problem = _time_problem(kind, value.seconds, value.nanos)
+        if problem:
+            found.append(FieldViolation(path, problem))
+    else:
+        _walk(value, path, found)
+
+
+def _walk(message: Any, path: str, found: list[FieldViolation]) -> None:
+    for name, kind, shape in _plan(message.DESCRIPTOR):
+        inner = f"{path}.{name}" if path else name
+        if shape == _SINGULAR:
+            if message.HasField(name):
+                _checked(getattr(message, name), kind, inner, found)
+        elif shape == _REPEATED:
+            for index, item in enumerate(getattr(message, name)):
+                _checked(item, kind, f"{inner}[{index}]", found)
+        else:
+            for key, item in getattr(message, name).items():
+                _checked(item, kind, f"{inner}[{key}]", found)
+
+
+def invalid_time_fields(message: Any) -> list[FieldViolation]:
+    """A violation for each Timestamp or Duration in ``message`` (at any depth) outside its type's range:
+    a request or event carrying one is refused up front, naming the field, instead of failing in a
+    conversion (ToDatetime raises). A few microseconds: it runs on every request and consumed event."""
+    found: list[FieldViolation] = []
+    _checked(message, message.DESCRIPTOR.full_name, "", found)
+    return found
