@@ -29,16 +29,28 @@ from pymongo.asynchronous.database import AsyncDatabase
 hypothesis_settings.register_profile("jingwu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("jingwu")
 
-# Districts 10–99 are handed out one per test so topics and databases never collide; 01 is the demo's.
+# Districts 10–98 are handed out one per test so topics and databases never collide; 01 is the demo's,
+# 99 the fuzz stack's (e2e/fuzz: its code is in the hints its generated inputs are built from).
 _districts = itertools.count(10)
+LAST_POOLED_DISTRICT = 98
+
+
+def _next_district() -> str:
+    code = next(_districts)
+    if code > LAST_POOLED_DISTRICT:
+        pytest.fail("ran out of test district codes 10–98: fewer suites per session (as make test)")
+    return f"{code:02d}"
 
 
 @pytest.fixture
 def district() -> str:
-    code = next(_districts)
-    if code > 99:
-        pytest.fail("ran out of test district codes 10–99: fewer suites per session (as make test)")
-    return f"{code:02d}"
+    return _next_district()
+
+
+@pytest.fixture(scope="session")
+def district_codes() -> Callable[[], str]:
+    """Codes from the same pool for fixtures wider than a test (a stack a module or package shares)."""
+    return _next_district
 
 
 @pytest.fixture(scope="session")

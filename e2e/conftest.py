@@ -39,6 +39,55 @@ class RunningService:
 StartService = Callable[..., RunningService]
 
 
+def launch_service(
+    supervisor: Supervisor,
+    service: str,
+    district: str,
+    *,
+    kafka_bootstrap: str,
+    mongo_url: str,
+    auth_secret: str,
+    log_dir: Path,
+    tag: str = "",
+    trace_file: Path | None = None,
+    failpoints: str = "",
+    env: Mapping[str, str] | None = None,
+    ready_timeout: float = 60.0,
+) -> RunningService:
+    """``jingwu-<service>`` for a district, as its own process owned by ``supervisor``, ready when its
+    port answers and it logged `` ready``. Without ``trace_file`` spans are not exported."""
+    port = free_port()
+    name = f"{service}-{district}{tag}"
+    log_path = log_dir / f"{name}.log"
+    settings = {
+        "JINGWU_DISTRICT": district,
+        "JINGWU_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "JINGWU_MONGO_URL": mongo_url,
+        "JINGWU_AUTH_SECRET": auth_secret,
+        "JINGWU_GRPC_PORT": str(port),
+        "JINGWU_TRACE_EXPORTER": "file" if trace_file else "none",
+        "JINGWU_TRACE_FILE": str(trace_file or ""),
+        "JINGWU_OUTBOX_POLL_INTERVAL_S": "0.2",
+        "JINGWU_FAILPOINTS": failpoints,
+        "PATH": os.environ.get("PATH", ""),
+        **(env or {}),
+    }
+    info = supervisor.start(
+        ProcessSpec(
+            name=name,
+            argv=[str(BIN / f"jingwu-{service}")],
+            log_path=log_path,
+            env=settings,
+            ports=[port],
+            ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
+            ready_timeout=ready_timeout,
+        )
+    )
+    return RunningService(
+        name=name, port=port, info=info, trace_file=trace_file or Path(os.devnull), log_path=log_path
+    )
+
+
 @pytest.fixture
 def start_service(
     devstack_processes: Supervisor,
@@ -59,34 +108,18 @@ def start_service(
         tag: str = "",
         env: Mapping[str, str] | None = None,
     ) -> RunningService:
-        port = free_port()
-        name = f"{service}-{district}{tag}"
-        log_path = tmp_path / f"{name}.log"
-        trace_file = tmp_path / f"spans-{service}.jsonl"
-        settings = {
-            "JINGWU_DISTRICT": district,
-            "JINGWU_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "JINGWU_MONGO_URL": mongo_url,
-            "JINGWU_AUTH_SECRET": auth_secret,
-            "JINGWU_GRPC_PORT": str(port),
-            "JINGWU_TRACE_EXPORTER": "file",
-            "JINGWU_TRACE_FILE": str(trace_file),
-            "JINGWU_OUTBOX_POLL_INTERVAL_S": "0.2",
-            "JINGWU_FAILPOINTS": failpoints,
-            "PATH": os.environ.get("PATH", ""),
-            **(env or {}),
-        }
-        info = devstack_processes.start(
-            ProcessSpec(
-                name=name,
-                argv=[str(BIN / f"jingwu-{service}")],
-                log_path=log_path,
-                env=settings,
-                ports=[port],
-                ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
-                ready_timeout=60.0,
-            )
+        return launch_service(
+            devstack_processes,
+            service,
+            district,
+            kafka_bootstrap=kafka_bootstrap,
+            mongo_url=mongo_url,
+            auth_secret=auth_secret,
+            log_dir=tmp_path,
+            tag=tag,
+            trace_file=tmp_path / f"spans-{service}.jsonl",
+            failpoints=failpoints,
+            env=env,
         )
-        return RunningService(name=name, port=port, info=info, trace_file=trace_file, log_path=log_path)
 
     yield start

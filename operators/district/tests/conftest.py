@@ -1,6 +1,6 @@
 """Fixtures for the operator's kube tests: a real kube-apiserver (one per test module) with the District
 CRD installed, and the operator as its own process (``python -m jingwu_operator``) pointed at it and at the
-session's real Kafka and FerretDB. District codes 02–09 are used here (the root conftest hands out 10–99)."""
+session's real Kafka and FerretDB. District codes 02–09 are used here (the root conftest hands out 10–98)."""
 
 from __future__ import annotations
 

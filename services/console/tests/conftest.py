@@ -5,7 +5,7 @@ session's Kafka and FerretDB, loaded with two stations of the demo district thro
 hot spots, plans, rings, checkpoints, joint patrols: jingwu_cli.demo_patrol), and the console (BFF) in
 front of them.
 
-The stack uses district 03: the root conftest hands out 10–99 per test and 01 is the demo's.
+The stack uses district 03: the root conftest hands out 10–98 per test and 01 is the demo's.
 """
 
 from __future__ import annotations
