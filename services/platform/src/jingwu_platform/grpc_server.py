@@ -39,7 +39,7 @@ from jingwu_platform.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from jingwu_platform.proto_values import invalid_time_fields
+from jingwu_platform.proto_values import invalid_value_fields
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +113,11 @@ def status_for(error: DomainError) -> grpc.Status:
     return _status(code_pb2.INTERNAL, "internal error")
 
 
-def _check_times(request: Any) -> None:
-    """A Timestamp or Duration no datetime can hold (found by fuzzing: nanos -1 made ToDatetime raise,
-    an INTERNAL) is the caller's error: INVALID_ARGUMENT naming the field, for every method at once."""
-    violations = invalid_time_fields(request)
+def _check_values(request: Any) -> None:
+    """A Timestamp or Duration no datetime can hold, or a NaN / infinite float (found by fuzzing: nanos
+    -1 made ToDatetime raise, an infinite longitude made the store refuse the write, both INTERNAL) is
+    the caller's error: INVALID_ARGUMENT naming the field, for every method at once."""
+    violations = invalid_value_fields(request)
     if violations:
         raise ValidationFailed(violations)
 
@@ -214,7 +215,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         async def guarded(request: Any, context: Context) -> Any:
             token = await self._authorize(metadata, context, method)
             try:
-                _check_times(request)
+                _check_values(request)
                 return await behavior(request, context)
             except (DomainError, Exception) as error:
                 if isinstance(error, grpc.aio.AbortError):
@@ -231,7 +232,7 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
         async def guarded(request: Any, context: Context) -> AsyncIterator[Any]:
             token = await self._authorize(metadata, context, method)
             try:
-                _check_times(request)
+                _check_values(request)
                 async for item in behavior(request, context):
                     yield item
             except Exception as error:

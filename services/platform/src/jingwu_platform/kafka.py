@@ -30,7 +30,6 @@ from jingwu_platform.deadletter import DeadLetter, DeadLetters, ReasonClass
 from jingwu_platform.events import Event, EventRejected, decode_payload, parse_record
 from jingwu_platform.kafka_metrics import KafkaInstruments, kafka_instruments
 from jingwu_platform.mongo import Document
-from jingwu_platform.proto_values import invalid_time_fields
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
@@ -184,14 +183,6 @@ class EventHandler(Generic[M]):
     handle: Callable[[Event, M], Awaitable[None]]
 
 
-def _refuse_invalid_times(payload: Message) -> None:
-    """A Timestamp or Duration no datetime holds is the record's fault: found by fuzzing, it made
-    handlers raise ValueError (ToDatetime), tried ``attempts`` times before a dead letter."""
-    if invalid := invalid_time_fields(payload):
-        reasons = "; ".join(f"{v.field}: {v.description}" for v in invalid)
-        raise EventRejected(f"payload has an invalid time: {reasons}")
-
-
 class EventConsumer:
     """One consumer group over some topics, one record at a time: envelope check, dedupe, handler,
     dead letters. For commands and other low-volume streams; high-volume ones use
@@ -300,7 +291,6 @@ class EventConsumer:
             return
         try:
             payload = decode_payload(event, handler.message_type)
-            _refuse_invalid_times(payload)
         except EventRejected as rejected:
             await self._dead_letter(record, str(rejected), ReasonClass.PAYLOAD)
             return

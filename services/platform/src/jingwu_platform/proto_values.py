@@ -3,6 +3,7 @@ enums to proto enums."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar, overload
@@ -83,22 +84,27 @@ def _time_problem(kind: str, seconds: int, nanos: int) -> str | None:
     return None
 
 
-_holds_time: dict[str, bool] = {}
+_FLOAT = "float"  # a float or double field (FieldDescriptor.TYPE_DOUBLE 1, TYPE_FLOAT 2)
+_FLOAT_TYPES = (1, 2)
+_holds_checked: dict[str, bool] = {}
 
 
-def _may_hold_time(descriptor: Any) -> bool:
-    """Whether messages of this type can contain a Timestamp or Duration at any depth (cached)."""
+def _may_hold_checked(descriptor: Any) -> bool:
+    """Whether messages of this type can contain a Timestamp, a Duration or a float at any depth
+    (cached)."""
     name = descriptor.full_name
-    if name not in _holds_time:
-        _holds_time[name] = False  # a recursive type is answered by its other fields
-        _holds_time[name] = name in (_TIMESTAMP, _DURATION) or any(
-            f.message_type is not None and _may_hold_time(f.message_type) for f in descriptor.fields
+    if name not in _holds_checked:
+        _holds_checked[name] = False  # a recursive type is answered by its other fields
+        _holds_checked[name] = name in (_TIMESTAMP, _DURATION) or any(
+            f.type in _FLOAT_TYPES or (f.message_type is not None and _may_hold_checked(f.message_type))
+            for f in descriptor.fields
         )
-    return _holds_time[name]
+    return _holds_checked[name]
 
 
 _SINGULAR, _REPEATED, _MAP = 0, 1, 2
-# Per message type: (field name, its type's full name, shape) of each field that may hold a time.
+# Per message type: (field name, what it holds, shape) of each field that may hold a checked value;
+# what it holds is a message type's full name, or _FLOAT.
 _plans: dict[str, tuple[tuple[str, str, int], ...]] = {}
 
 
@@ -107,22 +113,26 @@ def _plan(descriptor: Any) -> tuple[tuple[str, str, int], ...]:
     if plan is None:
         steps = []
         for field in descriptor.fields:
+            shape = _REPEATED if field.is_repeated else _SINGULAR
             inner = field.message_type
-            if inner is None:
-                continue
-            shape = _SINGULAR
-            if inner.GetOptions().map_entry:
-                inner, shape = inner.fields_by_name["value"].message_type, _MAP
-            elif field.is_repeated:
-                shape = _REPEATED
-            if inner is not None and _may_hold_time(inner):
+            if inner is not None and inner.GetOptions().map_entry:
+                value = inner.fields_by_name["value"]
+                inner, shape = value.message_type, _MAP
+                if value.type in _FLOAT_TYPES:
+                    steps.append((field.name, _FLOAT, shape))
+            if field.type in _FLOAT_TYPES:
+                steps.append((field.name, _FLOAT, shape))
+            elif inner is not None and _may_hold_checked(inner):
                 steps.append((field.name, inner.full_name, shape))
         plan = _plans[descriptor.full_name] = tuple(steps)
     return plan
 
 
 def _checked(value: Any, kind: str, path: str, found: list[FieldViolation]) -> None:
-    if kind in (_TIMESTAMP, _DURATION):
+    if kind == _FLOAT:
+        if not math.isfinite(value):
+            found.append(FieldViolation(path, f"{value} is not a finite number"))
+    elif kind in (_TIMESTAMP, _DURATION):
         problem = _time_problem(kind, value.seconds, value.nanos)
         if problem:
             found.append(FieldViolation(path, problem))
@@ -134,7 +144,7 @@ def _walk(message: Any, path: str, found: list[FieldViolation]) -> None:
     for name, kind, shape in _plan(message.DESCRIPTOR):
         inner = f"{path}.{name}" if path else name
         if shape == _SINGULAR:
-            if message.HasField(name):
+            if kind == _FLOAT or message.HasField(name):
                 _checked(getattr(message, name), kind, inner, found)
         elif shape == _REPEATED:
             for index, item in enumerate(getattr(message, name)):
@@ -144,10 +154,12 @@ def _walk(message: Any, path: str, found: list[FieldViolation]) -> None:
                 _checked(item, kind, f"{inner}[{key}]", found)
 
 
-def invalid_time_fields(message: Any) -> list[FieldViolation]:
-    """A violation for each Timestamp or Duration in ``message`` (at any depth) outside its type's range:
-    a request or event carrying one is refused up front, naming the field, instead of failing in a
-    conversion (ToDatetime raises). A few microseconds: it runs on every request and consumed event."""
+def invalid_value_fields(message: Any) -> list[FieldViolation]:
+    """A violation for each value in ``message`` (at any depth) that no stored or converted value can
+    hold: a Timestamp or Duration outside its type's range (ToDatetime raises) and a float that is NaN
+    or infinite (the store refuses it, and no coordinate, distance or score is one). A request or event
+    carrying one is refused up front, naming the field. Both found by fuzzing. A few microseconds: it
+    runs on every request and consumed event."""
     found: list[FieldViolation] = []
     _checked(message, message.DESCRIPTOR.full_name, "", found)
     return found

@@ -1,7 +1,9 @@
-"""A Timestamp or Duration no datetime can hold (found by fuzzing the services: ``nanos = -1`` made
-``ToDatetime`` raise, an INTERNAL on a dozen RPCs and a handler retried to a dead letter "handler
-failed") is the caller's error, refused before any use case or handler runs: INVALID_ARGUMENT naming
-the field on every RPC, a dead letter with the reason for every consumed event."""
+"""A value nothing can store or convert is the caller's error, refused before any use case or handler
+runs: INVALID_ARGUMENT naming the field on every RPC, a dead letter with the reason for every consumed
+event. Both kinds were found by fuzzing the services: a Timestamp or Duration no datetime can hold
+(``nanos = -1`` made ``ToDatetime`` raise, an INTERNAL on a dozen RPCs and a handler retried to a dead
+letter "handler failed"), and a NaN or infinite float (an infinite longitude in a rooms event made the
+store refuse patrol's write, three times, then "handler failed")."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
+from jingwu.common.v1 import common_pb2
 from jingwu.telemetry.v1 import events_pb2, telemetry_pb2, telemetry_pb2_grpc
 from jingwu_platform.auth import Role, issue_token
 from jingwu_platform.authz import READ, AccessPolicy, allow
@@ -27,7 +30,7 @@ from jingwu_platform.kafka import (
     ensure_topics,
 )
 from jingwu_platform.mongo import Document
-from jingwu_platform.proto_values import invalid_time_fields
+from jingwu_platform.proto_values import invalid_value_fields
 from jingwu_platform.testing import event_record, produce_records, read_topic, wait_until
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -39,8 +42,35 @@ def test_a_valid_message_has_no_violation() -> None:
         fix_time=Timestamp(seconds=LAST_SECOND, nanos=999_999_999),
         device_clock_correction=Duration(seconds=-5, nanos=-1),
     )
-    assert invalid_time_fields(telemetry_pb2.GetTrackResponse(fixes=[fix, fix])) == []
-    assert invalid_time_fields(telemetry_pb2.GetTrackRequest()) == []  # unset fields are not checked
+    assert invalid_value_fields(telemetry_pb2.GetTrackResponse(fixes=[fix, fix])) == []
+    assert invalid_value_fields(telemetry_pb2.GetTrackRequest()) == []  # unset fields are not checked
+    box = common_pb2.BoundingBox(north_east=common_pb2.GeoPoint(longitude=180.0, latitude=-0.0))
+    assert invalid_value_fields(telemetry_pb2.GetLatestPositionsRequest(bbox=box)) == []
+
+
+def test_each_non_finite_float_is_named_at_its_depth() -> None:
+    box = common_pb2.BoundingBox(
+        south_west=common_pb2.GeoPoint(longitude=float("-inf"), latitude=30.0),
+        north_east=common_pb2.GeoPoint(longitude=114.0, latitude=float("nan")),
+    )
+    found = invalid_value_fields(telemetry_pb2.GetLatestPositionsRequest(bbox=box))
+    assert [(v.field, v.description) for v in found] == [
+        ("bbox.south_west.longitude", "-inf is not a finite number"),
+        ("bbox.north_east.latitude", "nan is not a finite number"),
+    ]
+    fix = telemetry_pb2.LocationFix(
+        position=common_pb2.GeoPoint(latitude=float("inf")),
+        speed_kmh=float("nan"),
+        fix_time=Timestamp(seconds=-1, nanos=-1),
+        mileage_km=float("-inf"),  # an optional scalar, set
+    )
+    found = invalid_value_fields(telemetry_pb2.GetTrackResponse(fixes=[fix]))
+    assert [v.field for v in found] == [  # in the fields' order
+        "fixes[0].position.latitude",
+        "fixes[0].speed_kmh",
+        "fixes[0].fix_time",
+        "fixes[0].mileage_km",
+    ]
 
 
 def test_each_out_of_range_time_is_named_at_its_depth() -> None:
@@ -50,7 +80,7 @@ def test_each_out_of_range_time_is_named_at_its_depth() -> None:
         receive_time=Timestamp(seconds=LAST_SECOND + 1),
         device_clock_correction=Duration(seconds=3, nanos=-2),  # signs differ
     )
-    found = invalid_time_fields(telemetry_pb2.GetTrackResponse(fixes=[good, bad]))
+    found = invalid_value_fields(telemetry_pb2.GetTrackResponse(fixes=[good, bad]))
     assert [v.field for v in found] == [
         "fixes[1].fix_time",
         "fixes[1].receive_time",
@@ -59,7 +89,7 @@ def test_each_out_of_range_time_is_named_at_its_depth() -> None:
     assert "nanos -1 is outside 0..999999999" in found[0].description
     assert "outside 0001-01-01..9999-12-31" in found[1].description
     request = telemetry_pb2.GetLatestPositionsRequest(max_age=Duration(seconds=315_576_000_001))
-    assert [v.field for v in invalid_time_fields(request)] == ["max_age"]
+    assert [v.field for v in invalid_value_fields(request)] == ["max_age"]
 
 
 SERVICE = telemetry_pb2.DESCRIPTOR.services_by_name["TelemetryService"]
@@ -134,15 +164,18 @@ async def test_an_rpc_with_an_invalid_time_is_invalid_argument_naming_the_field(
     assert unknown.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-def zone_left(district: str, device: str, seconds: int) -> Event:
+def zone_left(district: str, device: str, seconds: int, longitude: float = 114.3) -> Event:
     payload = events_pb2.ZoneLeft(
-        district_code=district, device_id=device, time_in_zone=Duration(seconds=seconds)
+        district_code=district,
+        device_id=device,
+        time_in_zone=Duration(seconds=seconds),
+        position=common_pb2.GeoPoint(longitude=longitude, latitude=30.6),
     )
     return new_event(payload, key=device, district=district, service="telemetry")
 
 
 @pytest.mark.integration
-async def test_an_event_with_an_invalid_time_is_a_dead_letter_with_the_reason(
+async def test_an_event_with_an_invalid_value_is_a_dead_letter_with_the_reason(
     kafka_bootstrap: str, district: str, fresh_database: AsyncDatabase[Document]
 ) -> None:
     topic, dlq = domain_topic(district, "telemetry"), dead_letter_topic(district, "timetest")
@@ -169,12 +202,17 @@ async def test_an_event_with_an_invalid_time_is_a_dead_letter_with_the_reason(
             topic,
             [
                 event_record(zone_left(district, "d-bad", 315_576_000_001)),
+                event_record(zone_left(district, "d-inf", 60, longitude=float("-inf"))),
                 event_record(zone_left(district, "d-next", 90)),
             ],
         )
         await wait_until(lambda: handled == ["d-next 0:01:30"], what="the event after the bad one handled")
-        (letter,) = await read_topic(kafka_bootstrap, dlq, until=lambda rs: len(rs) >= 1)
+        letter, infinite = await read_topic(kafka_bootstrap, dlq, until=lambda rs: len(rs) >= 2)
     finally:
         await broker.stop()
     assert letter.key == b"d-bad"
-    assert letter.headers["dlq_reason"].startswith("payload has an invalid time: time_in_zone: seconds")
+    assert letter.headers["dlq_reason"].startswith("payload has an invalid value: time_in_zone: seconds")
+    assert infinite.key == b"d-inf"
+    assert infinite.headers["dlq_reason"] == (
+        "payload has an invalid value: position.longitude: -inf is not a finite number"
+    )
