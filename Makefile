@@ -15,7 +15,7 @@ export UV_CACHE_DIR ?= $(CURDIR)/$(CACHE)/uv
 STAMP_GEN := services/contracts/src/jingwu/.generated
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench run infra-up infra-down infra-status docs k8s-up k8s-down clean
+.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench fuzz run infra-up infra-down infra-status docs k8s-up k8s-down clean
 
 help:
 	@echo "make run        start Kafka, FerretDB and the services for demo district 01 (Ctrl-C stops)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint       ruff, mypy, buf lint, buf breaking against main"
 	@echo "make gen        regenerate Python code from proto/;  make docs  regenerate docs/events.md"
 	@echo "make bench      the benchmarks (BENCH=<name> for one); figures in docs/benchmarks.md"
+	@echo "make fuzz       every gRPC method, Kafka consumer and telemetry input on random input (FUZZ_EXAMPLES=, FUZZ_RECORDS=)"
 
 # uv itself, pinned, from PyPI into a private venv (no installer scripts).
 $(UV):
@@ -69,8 +70,8 @@ fmt: sync
 	$(UV) run --frozen ruff check --fix .
 
 # The tests run as two pytest sessions, each with its own Kafka and FerretDB: a session hands every test
-# its own two-digit district code (10–99, topics and databases never collide), and one session of every
-# suite would need more than 90 of them.
+# its own two-digit district code (10–98, topics and databases never collide), and one session of every
+# suite would need more than 89 of them (99 is the fuzz stack's, e2e/fuzz).
 TEST_SESSIONS := \
   "services/cli services/console services/contracts services/devstack services/notification services/patrol services/personnel services/platform" \
   "services/population services/rooms services/telemetry operators e2e"
@@ -98,6 +99,17 @@ bench: gen fetch
 	  codec|gateway|consumer) script=services/telemetry/bench/bench_telemetry.py; args=$$name ;; \
 	  *) echo "unknown benchmark $$name (one of: $(BENCHES))" >&2; exit 2 ;; esac; \
 	  $(UV) run --frozen python $$script $$args | tee .data/bench/$$name.md; done
+
+# Fuzzing (e2e/fuzz): every served gRPC method on requests generated from its descriptor, every Kafka
+# consumer on junk records, the JT/T 808 decoder, the gateway's TCP loop and the handheld HTTP endpoint,
+# against a stack of its own; ends with one table (inputs, rejections, crashes, hangs). A bounded run of
+# the same tests is part of make test (e2e is in its pytest sessions); this is the long one. Sizes:
+# FUZZ_EXAMPLES (requests per gRPC method; ×50 decoder inputs, ×10 HTTP requests, ×5 TCP connections)
+# and FUZZ_RECORDS (junk records of each kind per consumed topic).
+FUZZ_EXAMPLES ?= 100
+FUZZ_RECORDS ?= 10
+fuzz: gen fetch
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RECORDS=$(FUZZ_RECORDS) $(UV) run --frozen pytest -m fuzz e2e/fuzz
 
 run: gen fetch
 	$(UV) run --frozen python -m jingwu_devstack.run
