@@ -15,7 +15,7 @@ export UV_CACHE_DIR ?= $(CURDIR)/$(CACHE)/uv
 STAMP_GEN := services/contracts/src/jingwu/.generated
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench fuzz run infra-up infra-down infra-status docs k8s-up k8s-down clean
+.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench fuzz faults run infra-up infra-down infra-status docs k8s-up k8s-down clean
 
 help:
 	@echo "make run        start Kafka, FerretDB and the services for demo district 01 (Ctrl-C stops)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint       ruff, mypy, buf lint, buf breaking against main"
 	@echo "make gen        regenerate Python code from proto/;  make docs  regenerate docs/events.md"
 	@echo "make bench      the benchmarks (BENCH=<name> for one); figures in docs/benchmarks.md"
+	@echo "make faults    the fault suite at full size (FAULT_SCALE=full): lost / duplicated / crashed per fault"
 	@echo "make fuzz       every gRPC method, Kafka consumer and telemetry input on random input (FUZZ_EXAMPLES=, FUZZ_RECORDS=)"
 
 # uv itself, pinned, from PyPI into a private venv (no installer scripts).
@@ -104,12 +105,20 @@ bench: gen fetch
 # consumer on junk records, the JT/T 808 decoder, the gateway's TCP loop and the handheld HTTP endpoint,
 # against a stack of its own; ends with one table (inputs, rejections, crashes, hangs). A bounded run of
 # the same tests is part of make test (e2e is in its pytest sessions); this is the long one. Sizes:
-# FUZZ_EXAMPLES (requests per gRPC method; ×50 decoder inputs, ×10 HTTP requests, ×5 TCP connections)
+# FUZZ_EXAMPLES (requests per gRPC method; ×50 decoder inputs, ×10,000 coverage-guided (atheris) decoder
+# inputs, ×10 HTTP requests, ×5 TCP connections)
 # and FUZZ_RECORDS (junk records of each kind per consumed topic).
 FUZZ_EXAMPLES ?= 100
 FUZZ_RECORDS ?= 10
 fuzz: gen fetch
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RECORDS=$(FUZZ_RECORDS) $(UV) run --frozen pytest -m fuzz e2e/fuzz
+
+# The fault suite (tests marked faults, in every package): consumers SIGKILLed, the broker restarted, the
+# store away, a crash between write and outbox publish, a webhook receiver down past its retry budget, a
+# network partition to Kafka. make test runs them at a reduced size; here FAULT_SCALE=full (e.g. the
+# SIGKILL run over 1,000,000 fixes). Ends with one table: lost, duplicated, crashed for each fault.
+faults: gen fetch
+	FAULT_SCALE=full $(UV) run --frozen pytest -m faults services e2e
 
 run: gen fetch
 	$(UV) run --frozen python -m jingwu_devstack.run
