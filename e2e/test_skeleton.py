@@ -16,6 +16,7 @@ from aiokafka.structs import TopicPartition
 from jingwu.common.v1 import common_pb2
 from jingwu.notification.v1 import notification_pb2, notification_pb2_grpc
 from jingwu.rooms.v1 import rooms_pb2, rooms_pb2_grpc
+from jingwu_devstack.fault_report import FaultReport
 from jingwu_devstack.procs import pid_alive
 from jingwu_platform.auth import Role
 from jingwu_platform.grpc_client import open_channel
@@ -114,6 +115,21 @@ async def committed_offsets_reached_end(bootstrap: str, group: str, topic: str) 
         await admin.close()
 
 
+def one_command_row(report: FaultReport, fault: str, notices: int, started: float, note: str) -> None:
+    """One command went through a crash of the service that took it: its notice downstream must be
+    there once (none is lost, two are a duplicate; the crash is the fault, not a crash to count)."""
+    report.add(
+        fault,
+        unit="commands",
+        through=1,
+        lost=1 - min(notices, 1),
+        duplicated=max(notices - 1, 0),
+        crashed=0,
+        seconds=time.monotonic() - started,
+        note=note,
+    )
+
+
 async def wait_for_exit(service: RunningService, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while pid_alive(service.info.pid):
@@ -123,6 +139,7 @@ async def wait_for_exit(service: RunningService, timeout_s: float = 30.0) -> Non
     assert '"failpoint": "outbox.' in service.log_path.read_text()
 
 
+@pytest.mark.faults
 async def test_crash_before_publish_delivers_after_restart(
     start_service: StartService,
     district: str,
@@ -130,7 +147,9 @@ async def test_crash_before_publish_delivers_after_restart(
     mongo_url: str,
     kafka_bootstrap: str,
     channels: list[grpc.aio.Channel],
+    fault_report: FaultReport,
 ) -> None:
+    started = time.monotonic()
     notification_service = start_service("notification", district)
     crashing = start_service("rooms", district, failpoints="outbox.before_publish")
     token = token_for(auth_secret, district, Role.SUPERVISOR)
@@ -153,18 +172,31 @@ async def test_crash_before_publish_delivers_after_restart(
     notification = notification_pb2_grpc.NotificationServiceStub(channels[-1])
 
     async def noticed() -> bool:
-        return len(await notices_for(notification, room.room_id)) == 1
+        return len(await notices_for(notification, room.room_id)) >= 1
 
     await wait_until(noticed, what="notice after the rooms service restarted")
+    records = await read_topic(kafka_bootstrap, f"jingwu.{district}.rooms.v1", until=lambda rs: len(rs) >= 1)
+    notices = len(await notices_for(notification, room.room_id))
+    one_command_row(
+        fault_report,
+        "service killed between its write and its outbox publish",
+        notices,
+        started,
+        f"published after the restart ({len(records)} record), one notice downstream",
+    )
+    assert notices == 1
 
 
+@pytest.mark.faults
 async def test_crash_after_publish_is_delivered_twice_and_recorded_once(
     start_service: StartService,
     district: str,
     auth_secret: str,
     kafka_bootstrap: str,
     channels: list[grpc.aio.Channel],
+    fault_report: FaultReport,
 ) -> None:
+    started = time.monotonic()
     notification_service = start_service("notification", district)
     crashing = start_service("rooms", district, failpoints="outbox.after_publish")
     token = token_for(auth_secret, district, Role.SUPERVISOR)
@@ -186,4 +218,12 @@ async def test_crash_after_publish_is_delivered_twice_and_recorded_once(
     # ... and recorded one notice.
     channels.append(open_channel(notification_service.target, token))
     notification = notification_pb2_grpc.NotificationServiceStub(channels[-1])
-    assert len(await notices_for(notification, room.room_id)) == 1
+    notices = len(await notices_for(notification, room.room_id))
+    one_command_row(
+        fault_report,
+        "service killed after its outbox publish, before marking it sent",
+        notices,
+        started,
+        f"{len(records)} records under one event id, one notice downstream",
+    )
+    assert notices == 1

@@ -6,6 +6,7 @@ retries against a receiver that fails then recovers, a receiver down past the re
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -13,6 +14,7 @@ from jingwu.notification.v1 import events_pb2 as notification_events
 from jingwu.notification.v1 import subscriptions_pb2
 from jingwu.rooms.v1 import events_pb2 as room_events
 from jingwu.rooms.v1 import rooms_pb2
+from jingwu_devstack.fault_report import FaultReport
 from jingwu_platform.settings import ServiceSettings
 from jingwu_platform.testing import read_topic, wait_until
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -123,13 +125,16 @@ async def test_retries_reach_a_receiver_that_fails_then_recovers(
         assert receiver.processed == [record.message_id]
 
 
+@pytest.mark.faults
 async def test_a_receiver_down_past_the_retry_budget_dead_letters_then_replays(
     settings_for: Callable[..., ServiceSettings],
     district: str,
     auth_secret: str,
     kafka_bootstrap: str,
     receiver: WebhookReceiver,
+    fault_report: FaultReport,
 ) -> None:
+    started = time.monotonic()
     async with running(settings_for, district, auth_secret) as service:
         subscription_id = await subscribe(service, receiver)
         await receiver.stop()  # down: connections refused
@@ -170,9 +175,19 @@ async def test_a_receiver_down_past_the_retry_budget_dead_letters_then_replays(
         by_range = await stub.ReplayDeliveries(window)
         assert list(by_range.replayed_delivery_ids) == [second.delivery_id]
         await delivered(stub, subscription_id, count=2)
+        replayed = await deliveries(stub, subscription_id)
+        fault_report.add(
+            "webhook receiver down past the retry budget, then replay",
+            unit="deliveries",
+            through=len(dead),
+            lost=len({d.message_id for d in dead} - set(receiver.processed)),
+            duplicated=len(replayed) - len(dead),  # a second delivery record for one event
+            crashed=0,
+            seconds=time.monotonic() - started,
+            note=f"{len(receiver.requests)} requests after the receiver was back, one id per message",
+        )
         assert sorted(receiver.processed) == sorted(d.message_id for d in dead)
         assert all(r.verified for r in receiver.requests)
-        replayed = await deliveries(stub, subscription_id)
         assert all(d.replays == 1 for d in replayed)
 
 

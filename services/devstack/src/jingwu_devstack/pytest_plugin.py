@@ -9,7 +9,9 @@ Registered through the ``pytest11`` entry point, so every test in the workspace 
   ``devstack_supervisor.start(ProcessSpec(...))`` and they are stopped at session end (or earlier with
   ``.stop(name)``);
 - ``devstack_processes`` (function) -> a fresh Supervisor whose processes are stopped after the test;
-- ``devstack_data_dir`` (session) -> the temp folder holding the broker's and the store's data and logs.
+- ``devstack_data_dir`` (session) -> the temp folder holding the broker's and the store's data and logs;
+- ``fault_report`` (session) -> the fault suite's report (jingwu_devstack.fault_report), printed as a
+  table at the end of a session that added rows to it.
 
 Kafka and FerretDB are started on demand (only if a test asks), once per session, on free ports in a temp
 data dir, so tests never touch the data of ``devstack up`` / ``make run``. Missing tools are fetched first
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from jingwu_devstack.fault_report import FAULT_REPORT, FaultReport
 from jingwu_devstack.fetch import ensure_ferretdb, ensure_kafka
 from jingwu_devstack.procs import PortInUseError, ProcessSpec, Supervisor, free_ports
 from jingwu_devstack.stack import ferretdb_spec, ferretdb_url, kafka_spec
@@ -97,3 +100,15 @@ def mongo_url(request: pytest.FixtureRequest) -> str:
     binary = ensure_ferretdb(sys.stderr).path
     (port,) = _start_on_free_ports(sup, 1, lambda p: ferretdb_spec(binary, data, p[0]))
     return ferretdb_url("127.0.0.1", port)
+
+
+@pytest.fixture(scope="session")
+def fault_report() -> FaultReport:
+    """The fault suite's rows (lost, duplicated, crashed per fault); see jingwu_devstack.fault_report."""
+    return FAULT_REPORT
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FAULT_REPORT.rows:
+        terminalreporter.section("faults")
+        terminalreporter.write_line(FAULT_REPORT.table())

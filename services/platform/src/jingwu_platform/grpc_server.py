@@ -30,6 +30,7 @@ from jingwu_platform.auth import (
     verify_token,
 )
 from jingwu_platform.authz import READ, Access, AccessPolicy
+from jingwu_platform.availability import is_unavailable
 from jingwu_platform.errors import (
     AlreadyExists,
     Conflict,
@@ -201,6 +202,14 @@ class DistrictScopeInterceptor(grpc.aio.ServerInterceptor):
             log.info(
                 "request refused", extra={"method": method, "code": status.code.name, "reason": str(error)}
             )
+        elif is_unavailable(error):
+            # The store or broker is away (ADR 0009): the request may well succeed if sent again, and
+            # a command carries its idempotency key, so UNAVAILABLE (retryable), not INTERNAL.
+            log.warning(
+                "request failed: a dependency is unavailable",
+                extra={"method": method, "error": f"{type(error).__name__}: {error}"[:300]},
+            )
+            status = _status(code_pb2.UNAVAILABLE, "a dependency is unavailable; retry the request")
         else:
             log.exception("request failed", extra={"method": method})
             status = _status(code_pb2.INTERNAL, "internal error")
