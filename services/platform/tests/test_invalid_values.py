@@ -58,6 +58,20 @@ def test_each_non_finite_float_is_named_at_its_depth() -> None:
         ("bbox.south_west.longitude", "-inf is not a finite number"),
         ("bbox.north_east.latitude", "nan is not a finite number"),
     ]
+
+
+def test_a_point_off_the_globe_is_named_by_its_coordinate() -> None:
+    """Fuzzing QueryMap with a finite but huge latitude (1e308) overflowed the population map grid
+    (INTERNAL); a house registered there would have done the same. The edges themselves are points."""
+    box = common_pb2.BoundingBox(
+        south_west=common_pb2.GeoPoint(longitude=-180.0, latitude=-90.0),
+        north_east=common_pb2.GeoPoint(longitude=180.5, latitude=1e308),
+    )
+    found = invalid_value_fields(telemetry_pb2.GetLatestPositionsRequest(bbox=box))
+    assert [(v.field, v.description) for v in found] == [
+        ("bbox.north_east.longitude", "longitude 180.5 is outside [-180, 180]"),
+        ("bbox.north_east.latitude", "latitude 1e+308 is outside [-90, 90]"),
+    ]
     fix = telemetry_pb2.LocationFix(
         position=common_pb2.GeoPoint(latitude=float("inf")),
         speed_kmh=float("nan"),

@@ -81,6 +81,12 @@ async def test_an_imported_ledger_answers_every_query(population: Population) ->
         pb.QueryMapRequest(circle=pb.MapCircle(center=house.location, radius_m=5))
     )
     assert [f.id for f in around.features] == [house.house_id]
+    # Off the globe (found by fuzzing: latitude 1e308 overflowed the map grid, INTERNAL).
+    far = common_pb2.BoundingBox(
+        south_west=box.south_west, north_east=common_pb2.GeoPoint(longitude=116.97, latitude=1e308)
+    )
+    error = await refused(officer.QueryMap(pb.QueryMapRequest(bbox=far)))
+    assert field_violations(error) == {"bbox.north_east.latitude": "latitude 1e+308 is outside [-90, 90]"}
 
     counts = await officer.ListZonePopulations(pb.ListZonePopulationsRequest())
     assert {z.zone_code: z.actual_population for z in counts.zone_populations} == {

@@ -128,8 +128,26 @@ def _plan(descriptor: Any) -> tuple[tuple[str, str, int], ...]:
     return plan
 
 
+# A point on the map: WGS-84 degrees. Outside them no place exists, and the grid arithmetic of a finite
+# but huge degree (latitude 1e308 × 100) overflows (found by fuzzing QueryMap).
+_GEO_POINT = "jingwu.common.v1.GeoPoint"
+_DEGREES = (("longitude", 180.0), ("latitude", 90.0))
+
+
+def _point_problems(point: Any, path: str, found: list[FieldViolation]) -> None:
+    for name, limit in _DEGREES:
+        value = getattr(point, name)
+        inner = f"{path}.{name}" if path else name
+        if not math.isfinite(value):
+            found.append(FieldViolation(inner, f"{value} is not a finite number"))
+        elif not -limit <= value <= limit:
+            found.append(FieldViolation(inner, f"{name} {value} is outside [-{limit:.0f}, {limit:.0f}]"))
+
+
 def _checked(value: Any, kind: str, path: str, found: list[FieldViolation]) -> None:
-    if kind == _FLOAT:
+    if kind == _GEO_POINT:
+        _point_problems(value, path, found)
+    elif kind == _FLOAT:
         if not math.isfinite(value):
             found.append(FieldViolation(path, f"{value} is not a finite number"))
     elif kind in (_TIMESTAMP, _DURATION):
@@ -156,9 +174,10 @@ def _walk(message: Any, path: str, found: list[FieldViolation]) -> None:
 
 def invalid_value_fields(message: Any) -> list[FieldViolation]:
     """A violation for each value in ``message`` (at any depth) that no stored or converted value can
-    hold: a Timestamp or Duration outside its type's range (ToDatetime raises) and a float that is NaN
-    or infinite (the store refuses it, and no coordinate, distance or score is one). A request or event
-    carrying one is refused up front, naming the field. Both found by fuzzing. A few microseconds: it
+    hold: a Timestamp or Duration outside its type's range (ToDatetime raises), a float that is NaN
+    or infinite (the store refuses it, and no coordinate, distance or score is one) and a GeoPoint off
+    the globe (longitude outside [-180, 180], latitude outside [-90, 90]). A request or event
+    carrying one is refused up front, naming the field. All found by fuzzing. A few microseconds: it
     runs on every request and consumed event."""
     found: list[FieldViolation] = []
     _checked(message, message.DESCRIPTOR.full_name, "", found)
