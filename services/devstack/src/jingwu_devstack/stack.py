@@ -185,13 +185,15 @@ def _new_cluster_id() -> str:
             return cid
 
 
-def _server_properties(kafka_dir: Path, port: int, controller_port: int, host: str) -> str:
+def _server_properties(
+    kafka_dir: Path, port: int, controller_port: int, host: str, *, advertised_port: int | None = None
+) -> str:
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{host}:{controller_port}",
         "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{advertised_port or port}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -233,10 +235,14 @@ def kafka_spec(
     port: int = DEFAULT_KAFKA_PORT,
     controller_port: int = DEFAULT_KAFKA_CONTROLLER_PORT,
     host: str = HOST,
+    *,
+    advertised_port: int | None = None,
 ) -> ProcessSpec:
     """Prepare ``<data_dir>/kafka`` (config; storage formatted once) and return the broker's spec.
 
-    Ready when the log says "Kafka Server started" and the broker answers ApiVersions.
+    Ready when the log says "Kafka Server started" and the broker answers ApiVersions (on ``port``).
+    ``advertised_port`` (default: ``port``) is the port the broker tells clients to connect to after
+    bootstrap, e.g. a test's proxy in front of ``port`` (jingwu_devstack.tcp_proxy).
     """
     java = require_java()
     kafka_dir = data_dir / "kafka"
@@ -244,7 +250,9 @@ def kafka_spec(
     log4j = kafka_dir / "log4j2.xml"
     log4j.write_bytes(resources.files("jingwu_devstack").joinpath("kafka-log4j2.xml").read_bytes())
     config = kafka_dir / "server.properties"
-    config.write_text(_server_properties(kafka_dir, port, controller_port, host))
+    config.write_text(
+        _server_properties(kafka_dir, port, controller_port, host, advertised_port=advertised_port)
+    )
     if not (kafka_dir / "data" / "meta.properties").exists():
         _format_storage(java, libs, log4j, kafka_dir, config)
     log_path = kafka_dir / "kafka.log"
