@@ -3,7 +3,7 @@
 // The browser tests' driver: Playwright (playwright-core) driving Debian's Chromium, commanded by the
 // Python tests over stdin/stdout, one JSON object per line ({id, op, args} → {id, ok, result|error}).
 //
-//   node browser/driver.mjs '{"executablePath": "/usr/bin/chromium", "userDataDir": "…", "args": [...]}'
+//   node browser/driver.mjs '{"executablePath": ".cache/chromium-<version>/root/usr/lib/chromium/chromium", "userDataDir": "…", "args": [...]}'
 //
 // A fresh user-data dir per run; no browser is downloaded (playwright-core ships none). Every request
 // the page makes is recorded, so a test can check that the console loads nothing from outside.
