@@ -122,3 +122,34 @@ async def test_get_status_reports_lag_until_the_service_caught_up(
                 await anonymous.close()
         finally:
             await channel.close()
+
+
+class _SlowThenCaughtUp(status_pb2_grpc.StatusServiceServicer):
+    """Answers its first GetStatus past the caller's deadline (a loaded machine), then caught up."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.calls = 0
+
+    async def GetStatus(  # noqa: N802 - gRPC method names are PascalCase
+        self, request: status_pb2.GetStatusRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> status_pb2.GetStatusResponse:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(self.delay_s)
+        return status_pb2.GetStatusResponse(caught_up=True)
+
+
+async def test_wait_caught_up_asks_again_after_a_status_answer_past_its_deadline(auth_secret: str) -> None:
+    servicer = _SlowThenCaughtUp(delay_s=1.0)
+    server = grpc.aio.server()
+    status_pb2_grpc.add_StatusServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        token = token_for(auth_secret, "01", Role.SERVICE)
+        replies = await wait_caught_up([f"127.0.0.1:{port}"], token, timeout_s=30, call_timeout_s=0.3)
+    finally:
+        await server.stop(None)
+    assert [r.caught_up for r in replies] == [True]
+    assert servicer.calls == 3  # the late answer, then caught up twice in a row

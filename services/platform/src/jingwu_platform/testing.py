@@ -132,12 +132,18 @@ async def wait_until(
 
 
 async def wait_caught_up(
-    targets: Sequence[str], token: str, *, timeout_s: float = 60.0, interval_s: float = 0.2
+    targets: Sequence[str],
+    token: str,
+    *,
+    timeout_s: float = 60.0,
+    interval_s: float = 0.2,
+    call_timeout_s: float = 10.0,
 ) -> list[status_pb2.GetStatusResponse]:
     """Wait until every service at ``targets`` (``host:port``) reports caught up (all its consumer
     groups' lag 0, its outbox empty) twice in a row — twice, because the services are asked one after
     the other, and one may emit events to another between the two answers. Services still starting
-    (UNAVAILABLE) are waited for. Returns the last answers; TimeoutError says who is behind and where."""
+    (UNAVAILABLE) or slow to answer (DEADLINE_EXCEEDED) are waited for. Returns the last answers;
+    TimeoutError says who is behind and where."""
     channels = [grpc_client.open_channel(target, token) for target in targets]
     stubs = [status_pb2_grpc.StatusServiceStub(channel) for channel in channels]
     deadline = time.monotonic() + timeout_s
@@ -147,11 +153,13 @@ async def wait_caught_up(
         while True:
             try:
                 request = status_pb2.GetStatusRequest()
-                replies = [await stub.GetStatus(request, timeout=10.0) for stub in stubs]
+                replies = [await stub.GetStatus(request, timeout=call_timeout_s) for stub in stubs]
             except grpc.aio.AioRpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                # Still starting (UNAVAILABLE) or slow to answer on a loaded machine (DEADLINE_EXCEEDED,
+                # its status probe asks the broker): asked again until the deadline.
+                if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                     raise
-                in_a_row, behind = 0, f"unavailable: {error.details()}"
+                in_a_row, behind = 0, f"{error.code().name.lower()}: {error.details()}"
             else:
                 if all(reply.caught_up for reply in replies):
                     in_a_row += 1
