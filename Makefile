@@ -15,7 +15,7 @@ export UV_CACHE_DIR ?= $(CURDIR)/$(CACHE)/uv
 STAMP_GEN := services/contracts/src/jingwu/.generated
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench fuzz faults run infra-up infra-down infra-status docs k8s-up k8s-down clean
+.PHONY: help bootstrap sync gen fetch lint fmt test test-fast bench fuzz faults soak run infra-up infra-down infra-status docs k8s-up k8s-down clean
 
 help:
 	@echo "make run        start Kafka, FerretDB and the services for demo district 01 (Ctrl-C stops)"
@@ -25,6 +25,7 @@ help:
 	@echo "make gen        regenerate Python code from proto/;  make docs  regenerate docs/events.md"
 	@echo "make bench      the benchmarks (BENCH=<name> for one); figures in docs/benchmarks.md"
 	@echo "make faults    the fault suite at full size (FAULT_SCALE=full): lost / duplicated / crashed per fault"
+	@echo "make soak       the platform under a steady fleet and RPC load for SOAK_MINUTES (30): memory and lag flat?"
 	@echo "make fuzz       every gRPC method, Kafka consumer and telemetry input on random input (FUZZ_EXAMPLES=, FUZZ_RECORDS=)"
 
 # uv itself, pinned, from PyPI into a private venv (no installer scripts).
@@ -119,6 +120,21 @@ fuzz: gen fetch
 # SIGKILL run over 1,000,000 fixes). Ends with one table: lost, duplicated, crashed for each fault.
 faults: gen fetch
 	FAULT_SCALE=full $(UV) run --frozen pytest -m faults services e2e
+
+# The soak run (e2e/soak): its own Kafka, FerretDB, demo district 01's services, the city's gateways,
+# the simulator's fleet at SOAK_DEVICES devices reporting at 1 Hz and SOAK_RPS gRPC calls a second, for
+# SOAK_MINUTES, sampled every SOAK_SAMPLE_S s: RSS per process, lag per consumer group, fixes stored/s,
+# RPC answers and errors. CSV, charts and summary.md go to .data/soak/ (the charts to docs/soak/ with
+# SOAK_PUBLISH=1); exits non-zero when a verdict fails (memory or lag not flat, an RPC error).
+# 50 devices by default: what this machine registers and keeps up with (why: e2e/soak/run_soak.py).
+SOAK_MINUTES ?= 30
+SOAK_DEVICES ?= 50
+SOAK_SAMPLE_S ?= 10
+SOAK_RPS ?= 4
+SOAK_PUBLISH ?=
+soak: gen fetch
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_DEVICES=$(SOAK_DEVICES) SOAK_SAMPLE_S=$(SOAK_SAMPLE_S) SOAK_RPS=$(SOAK_RPS) \
+	  SOAK_PUBLISH=$(SOAK_PUBLISH) $(UV) run --frozen python e2e/soak/run_soak.py
 
 run: gen fetch
 	$(UV) run --frozen python -m jingwu_devstack.run
