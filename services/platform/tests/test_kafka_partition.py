@@ -375,11 +375,19 @@ async def test_events_through_a_delayed_then_partitioned_kafka_are_handled_exact
 
         await feeding
         notices = len(range(0, EVENTS, NOTICE_EVERY))
-        await wait_until(
-            lambda: batched.events >= EVENTS and per_record.events >= notices,
-            what="every event handled",
-            timeout_s=SETTLE_TIMEOUT_S,
-        )
+        try:
+            await wait_until(
+                lambda: batched.events >= EVENTS and per_record.events >= notices,
+                what="every event handled",
+                timeout_s=SETTLE_TIMEOUT_S,
+            )
+        except TimeoutError as error:
+            pending = await rooms.count_documents({PENDING: True})
+            raise TimeoutError(
+                f"{error}: batch consumer {batched.events} of {EVENTS}, per-record consumer "
+                f"{per_record.events} of {notices}, relay published {relay.published}, "
+                f"{pending} rooms with events still in their outbox"
+            ) from error
         caught_up_s = time.monotonic() - healed_at
         # After the heal, a new command's events still go all the way: outbox, relay, Kafka, consumers.
         await feed(rooms, relay, district, topics, range(COMMANDS, COMMANDS + 1), 0.0)
