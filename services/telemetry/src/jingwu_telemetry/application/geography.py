@@ -28,7 +28,8 @@ class GeographyUpdates:
         await self._geography.put_zones(created)
         await self._view.refresh()
         log.info(
-            "zones re-divided", extra={"retired": list(retired), "created": [z.zone_code for z in created]}
+            "zones re-divided",
+            extra={"retired_zones": list(retired), "created_zones": [z.zone_code for z in created]},
         )
 
     async def stops_changed(self, room_id: str, stops: Sequence[Stop]) -> None:
