@@ -17,11 +17,11 @@ import grpc
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
-from jingwu_devstack.procs import Supervisor
+from jingwu_devstack.procs import ProcessSpec, Supervisor, all_ready, free_port, log_ready, tcp_ready
 from jingwu_platform.auth import ISSUER
 from jingwu_platform.authz import AccessPolicy
 
-from .conftest import RunningService, launch_service
+from .conftest import BIN, RunningService, launch_service
 
 # The district processes of a district (the city's telemetry gateways serve no gRPC contract).
 PROCESSES = ("rooms", "personnel", "population", "telemetry", "notification", "patrol")
@@ -173,3 +173,50 @@ def start_district(
             ready_timeout=90.0,
         )
     return DistrictStack(district, services)
+
+
+@dataclass(frozen=True)
+class Gateways:
+    jt808_port: int
+    handheld_port: int
+
+
+def start_gateways(
+    supervisor: Supervisor,
+    registries: dict[str, str],
+    *,
+    kafka_bootstrap: str,
+    auth_secret: str,
+    log_dir: Path,
+    tag: str = "",
+    env: Mapping[str, str] | None = None,
+) -> Gateways:
+    """The city's JT/T 808 gateway and handheld HTTP endpoint routing every district's devices
+    (``registries``: district → its telemetry target) to its registry, as ``make run`` starts them
+    (jingwu_devstack.run.city_specs), with one env for both; ``env`` adds gateway settings."""
+    jt808_port, handheld_port = free_port(), free_port()
+    settings = {
+        "JINGWU_GATEWAY_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "JINGWU_GATEWAY_REGISTRY_TARGETS": json.dumps(registries),
+        "JINGWU_GATEWAY_AUTH_SECRET": auth_secret,
+        "JINGWU_GATEWAY_JT808_HOST": "127.0.0.1",
+        "JINGWU_GATEWAY_JT808_PORT": str(jt808_port),
+        "JINGWU_GATEWAY_HTTP_HOST": "127.0.0.1",
+        "JINGWU_GATEWAY_HTTP_PORT": str(handheld_port),
+        "JINGWU_GATEWAY_LINGER_MS": "2",
+        **(env or {}),
+    }
+    for name, port in (("jt808-gateway", jt808_port), ("handheld-gateway", handheld_port)):
+        log_path = log_dir / f"{name}.log"
+        supervisor.start(
+            ProcessSpec(
+                name=f"{name}{tag}",
+                argv=[str(BIN / f"jingwu-{name}")],
+                log_path=log_path,
+                env=settings,
+                ports=[port],
+                ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
+                ready_timeout=90.0,
+            )
+        )
+    return Gateways(jt808_port, handheld_port)

@@ -96,7 +96,7 @@ from jingwu_telemetry.sim.fleet import terminal_phone
 from jingwu_telemetry.sim.reports import report_at
 from jingwu_telemetry.sim.terminal import Terminal, TerminalIdentity
 
-from .district_stack import DistrictStack, start_district
+from .district_stack import DistrictStack, Gateways, start_district, start_gateways
 from .test_patrol_evidence_assessment import (
     HOT_SPOT_RADIUS_M,
     REQUIRED_MINUTES,
@@ -112,13 +112,11 @@ from .two_districts_support import (
     CityTopicReader,
     CityWebhookReceiver,
     Clients,
-    Gateways,
     LedgerHouse,
     all_caught_up,
     id_number,
     import_ledger,
     ledger,
-    start_gateways,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -177,6 +175,7 @@ def city_stack(
                 kafka_bootstrap=kafka_bootstrap,
                 auth_secret=auth_secret,
                 log_dir=log_dir,
+                tag="-two-districts",
             )
         yield CityStack((first, second), gateways)
 

@@ -9,13 +9,11 @@ import contextlib
 import csv
 import hashlib
 import io
-import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -27,57 +25,13 @@ from jingwu.personnel.v1 import personnel_pb2_grpc
 from jingwu.population.v1 import population_pb2, population_pb2_grpc
 from jingwu.rooms.v1 import rooms_pb2_grpc
 from jingwu.telemetry.v1 import telemetry_pb2_grpc
-from jingwu_devstack.procs import ProcessSpec, Supervisor, all_ready, free_port, log_ready, tcp_ready
+from jingwu_devstack.procs import free_port
 from jingwu_platform.auth import Role
 from jingwu_platform.grpc_client import open_channel
 from jingwu_platform.testing import token_for, wait_caught_up
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from .conftest import BIN
 from .district_stack import DistrictStack
-
-
-@dataclass(frozen=True)
-class Gateways:
-    jt808_port: int
-    handheld_port: int
-
-
-def start_gateways(
-    supervisor: Supervisor,
-    registries: dict[str, str],
-    *,
-    kafka_bootstrap: str,
-    auth_secret: str,
-    log_dir: Path,
-) -> Gateways:
-    """The city's JT/T 808 gateway and handheld HTTP endpoint routing every district's devices to its
-    registry, as ``make run`` starts them (jingwu_devstack.run.city_specs), with one env for both."""
-    jt808_port, handheld_port = free_port(), free_port()
-    env = {
-        "JINGWU_GATEWAY_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "JINGWU_GATEWAY_REGISTRY_TARGETS": json.dumps(registries),
-        "JINGWU_GATEWAY_AUTH_SECRET": auth_secret,
-        "JINGWU_GATEWAY_JT808_HOST": "127.0.0.1",
-        "JINGWU_GATEWAY_JT808_PORT": str(jt808_port),
-        "JINGWU_GATEWAY_HTTP_HOST": "127.0.0.1",
-        "JINGWU_GATEWAY_HTTP_PORT": str(handheld_port),
-        "JINGWU_GATEWAY_LINGER_MS": "2",
-    }
-    for name, port in (("jt808-gateway", jt808_port), ("handheld-gateway", handheld_port)):
-        log_path = log_dir / f"{name}.log"
-        supervisor.start(
-            ProcessSpec(
-                name=f"{name}-two-districts",
-                argv=[str(BIN / f"jingwu-{name}")],
-                log_path=log_path,
-                env=env,
-                ports=[port],
-                ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
-                ready_timeout=90.0,
-            )
-        )
-    return Gateways(jt808_port, handheld_port)
 
 
 @dataclass

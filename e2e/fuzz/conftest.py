@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from jingwu_devstack.procs import ProcessSpec, Supervisor, all_ready, free_port, log_ready, tcp_ready
+from jingwu_devstack.procs import Supervisor
 
-from ..conftest import BIN, RunningService
-from ..district_stack import PROCESSES, start_district
+from ..conftest import RunningService
+from ..district_stack import PROCESSES, Gateways, start_district, start_gateways
 
 # Kept out of the pool the session hands out one per test (the root conftest's 10–98), and not the
 # demo's 01: the fuzz stack's own, fixed because the generated inputs' hints are built from it.
@@ -110,12 +110,6 @@ def fuzz_stack(
         yield dict(stack.services)
 
 
-@dataclass(frozen=True)
-class Gateways:
-    jt808_port: int
-    http_port: int
-
-
 @pytest.fixture(scope="package")
 def fuzz_gateways(
     fuzz_stack: dict[str, RunningService],
@@ -125,34 +119,14 @@ def fuzz_gateways(
 ) -> Iterator[Gateways]:
     """The city gateways (JT/T 808 over TCP, the handheld HTTP endpoint) routing district
     ``FUZZ_DISTRICT`` to the fuzz stack's telemetry service, as processes, as ``make run`` starts them."""
-    logs = tmp_path_factory.mktemp("fuzz-gateways")
-    ports = {"jt808": free_port(), "handheld": free_port()}
-    env = {
-        "JINGWU_GATEWAY_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "JINGWU_GATEWAY_REGISTRY_TARGETS": f'{{"{FUZZ_DISTRICT}": "{fuzz_stack["telemetry"].target}"}}',
-        "JINGWU_GATEWAY_AUTH_SECRET": auth_secret,
-        "JINGWU_GATEWAY_JT808_HOST": "127.0.0.1",
-        "JINGWU_GATEWAY_JT808_PORT": str(ports["jt808"]),
-        "JINGWU_GATEWAY_HTTP_HOST": "127.0.0.1",
-        "JINGWU_GATEWAY_HTTP_PORT": str(ports["handheld"]),
-        "JINGWU_GATEWAY_LINGER_MS": "2",
-        # Fuzzing sends far more than a terminal would: the rate limit is not what is under test here.
-        "JINGWU_GATEWAY_RATE_PER_S": "100000",
-        "JINGWU_GATEWAY_BURST": "100000",
-        "PATH": os.environ.get("PATH", ""),
-    }
     with Supervisor(out=sys.stderr) as supervisor:
-        for kind, port in ports.items():
-            log_path = logs / f"{kind}-gateway.log"
-            supervisor.start(
-                ProcessSpec(
-                    name=f"{kind}-gateway-fuzz",
-                    argv=[str(BIN / f"jingwu-{kind}-gateway")],
-                    log_path=log_path,
-                    env=env,
-                    ports=[port],
-                    ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
-                    ready_timeout=90.0,
-                )
-            )
-        yield Gateways(jt808_port=ports["jt808"], http_port=ports["handheld"])
+        yield start_gateways(
+            supervisor,
+            {FUZZ_DISTRICT: fuzz_stack["telemetry"].target},
+            kafka_bootstrap=kafka_bootstrap,
+            auth_secret=auth_secret,
+            log_dir=tmp_path_factory.mktemp("fuzz-gateways"),
+            tag="-fuzz",
+            # Fuzzing sends far more than a terminal would: the rate limit is not what is under test.
+            env={"JINGWU_GATEWAY_RATE_PER_S": "100000", "JINGWU_GATEWAY_BURST": "100000"},
+        )

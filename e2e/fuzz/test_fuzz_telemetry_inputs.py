@@ -30,7 +30,8 @@ from jingwu_platform.testing import token_for
 from jingwu_telemetry.jt808 import Header, Heartbeat, Jt808Error, Message, decode, encode
 
 from ..conftest import RunningService
-from .conftest import FUZZ_DISTRICT, FUZZ_TIMEOUT_S, FuzzReport, Gateways, fuzz_size
+from ..district_stack import Gateways
+from .conftest import FUZZ_DISTRICT, FUZZ_TIMEOUT_S, FuzzReport, fuzz_size
 
 pytestmark = [
     pytest.mark.e2e,
@@ -292,8 +293,8 @@ async def _provision(telemetry: RunningService, auth_secret: str, http_port: int
 async def test_handheld_endpoint_answers_every_request_clearly(
     fuzz_stack: dict[str, RunningService], fuzz_gateways: Gateways, auth_secret: str, fuzz_report: FuzzReport
 ) -> None:
-    device_id, code = await _provision(fuzz_stack["telemetry"], auth_secret, fuzz_gateways.http_port)
-    base = f"http://127.0.0.1:{fuzz_gateways.http_port}"
+    device_id, code = await _provision(fuzz_stack["telemetry"], auth_secret, fuzz_gateways.handheld_port)
+    base = f"http://127.0.0.1:{fuzz_gateways.handheld_port}"
     auth = aiohttp.BasicAuth(device_id, code)
     findings: list[str] = []
     row_json = fuzz_report.row("handheld HTTP POST /v1/positions (JSON)")
