@@ -142,6 +142,62 @@ class Crew:
     legs: tuple[tuple[float, float], ...]  # where it circled in each of SLOTS
 
 
+async def crewed_vehicle(
+    registry: telemetry_pb2_grpc.TelemetryServiceAsyncStub,
+    patrol: patrol_pb2_grpc.PatrolServiceAsyncStub,
+    district: str,
+    n: int,
+    zone_code: str,
+    officer_id: str,
+    spots: Sequence[str],
+    legs: tuple[tuple[float, float], ...],
+    day: date,
+) -> Crew:
+    """Patrol vehicle ``n`` of the zone on a JT/T 808 terminal (R-PAT-1, R-TEL-2), crewed by
+    ``officer_id``, with the day's plan: one section per hot spot in ``spots``, in its slot of SLOTS
+    (R-PAT-2); ``legs`` is where it will circle in each."""
+    identity = TerminalIdentity(terminal_phone(district, n), f"E{district}{n:04d}", f"皖L·E{district}{n:02d}")
+    device = (
+        await registry.RegisterDevice(
+            telemetry_pb2.RegisterDeviceRequest(
+                kind=telemetry_pb2.DEVICE_KIND_VEHICLE_TERMINAL,
+                jt808=telemetry_pb2.Jt808Terminal(terminal_phone=identity.phone, plate=identity.plate),
+                zone_code=zone_code,
+                request_id=f"terminal-{n}",
+            )
+        )
+    ).device
+    vehicle = (
+        await patrol.RegisterVehicle(
+            patrol_pb2.RegisterVehicleRequest(
+                plate=identity.plate,
+                zone_code=zone_code,
+                device_id=device.device_id,
+                officer_ids=[officer_id],
+                request_id=f"vehicle-{n}",
+            )
+        )
+    ).vehicle
+    await patrol.CreatePatrolPlan(
+        patrol_pb2.CreatePatrolPlanRequest(
+            zone_code=zone_code,
+            vehicle_id=vehicle.vehicle_id,
+            period=common_pb2.DateRange(start=local_date_to_proto(day), end=local_date_to_proto(day)),
+            officer_ids=[officer_id],
+            sections=[
+                patrol_pb2.PlannedSection(
+                    hotspot_id=spot_id,
+                    slot=patrol_pb2.TimeSlot(start_minute=start, end_minute=end),
+                    required_minutes=REQUIRED_MINUTES,
+                )
+                for spot_id, (start, end) in zip(spots, SLOTS, strict=True)
+            ],
+            request_id=f"plan-{n}-{day.isoformat()}",
+        )
+    )
+    return Crew(officer_id, vehicle.vehicle_id, identity, legs)
+
+
 async def backfill(crew: Crew, gateway_port: int, day: date) -> int:
     """The terminal back in coverage: register (until the gateway's directory knows the phone),
     authenticate, then upload each leg's stored fixes with 0x0704. Returns the fixes sent."""
@@ -298,48 +354,9 @@ async def test_a_backfilled_track_becomes_patrol_evidence_and_moves_the_assessme
     for n, (officer_id, legs) in enumerate(
         zip(officers, ((HOT_SPOT_1, HOT_SPOT_2), (HOT_SPOT_1, ELSEWHERE)), strict=True), start=1
     ):
-        identity = TerminalIdentity(
-            terminal_phone(district, n), f"E{district}{n:04d}", f"皖L·E{district}{n:02d}"
+        crews.append(
+            await crewed_vehicle(registry, patrol, district, n, zone_code, officer_id, spots, legs, day)
         )
-        device = (
-            await registry.RegisterDevice(
-                telemetry_pb2.RegisterDeviceRequest(
-                    kind=telemetry_pb2.DEVICE_KIND_VEHICLE_TERMINAL,
-                    jt808=telemetry_pb2.Jt808Terminal(terminal_phone=identity.phone, plate=identity.plate),
-                    zone_code=zone_code,
-                    request_id=f"terminal-{n}",
-                )
-            )
-        ).device
-        vehicle = (
-            await patrol.RegisterVehicle(
-                patrol_pb2.RegisterVehicleRequest(
-                    plate=identity.plate,
-                    zone_code=zone_code,
-                    device_id=device.device_id,
-                    officer_ids=[officer_id],
-                    request_id=f"vehicle-{n}",
-                )
-            )
-        ).vehicle
-        await patrol.CreatePatrolPlan(
-            patrol_pb2.CreatePatrolPlanRequest(
-                zone_code=zone_code,
-                vehicle_id=vehicle.vehicle_id,
-                period=common_pb2.DateRange(start=local_date_to_proto(day), end=local_date_to_proto(day)),
-                officer_ids=[officer_id],
-                sections=[
-                    patrol_pb2.PlannedSection(
-                        hotspot_id=spot_id,
-                        slot=patrol_pb2.TimeSlot(start_minute=start, end_minute=end),
-                        required_minutes=REQUIRED_MINUTES,
-                    )
-                    for spot_id, (start, end) in zip(spots, SLOTS, strict=True)
-                ],
-                request_id=f"plan-{n}-{day.isoformat()}",
-            )
-        )
-        crews.append(Crew(officer_id, vehicle.vehicle_id, identity, legs))
 
     async def evidence_of(crew: Crew) -> patrol_pb2.PatrolEvidence:
         request = patrol_pb2.ComputePatrolEvidenceRequest(

@@ -99,10 +99,9 @@ from jingwu_telemetry.sim.terminal import Terminal, TerminalIdentity
 from .district_stack import DistrictStack, Gateways, start_district, start_gateways
 from .test_patrol_evidence_assessment import (
     HOT_SPOT_RADIUS_M,
-    REQUIRED_MINUTES,
-    SLOTS,
     Crew,
     backfill,
+    crewed_vehicle,
     explained_total,
     period_of,
     point,
@@ -420,50 +419,11 @@ class DistrictProof:
         for n, (officer_id, legs) in enumerate(
             zip(self.officers, (spots, (spots[0], elsewhere)), strict=True), start=1
         ):
-            identity = TerminalIdentity(
-                terminal_phone(self.code, n), f"E{self.code}{n:04d}", f"皖L·E{self.code}{n:02d}"
-            )
-            device = (
-                await d.telemetry.RegisterDevice(
-                    telemetry_pb2.RegisterDeviceRequest(
-                        kind=telemetry_pb2.DEVICE_KIND_VEHICLE_TERMINAL,
-                        jt808=telemetry_pb2.Jt808Terminal(
-                            terminal_phone=identity.phone, plate=identity.plate
-                        ),
-                        zone_code=self.zone_code,
-                        request_id=f"terminal-{n}",
-                    )
-                )
-            ).device
-            vehicle = (
-                await d.patrol.RegisterVehicle(
-                    patrol_pb2.RegisterVehicleRequest(
-                        plate=identity.plate,
-                        zone_code=self.zone_code,
-                        device_id=device.device_id,
-                        officer_ids=[officer_id],
-                        request_id=f"vehicle-{n}",
-                    )
-                )
-            ).vehicle
-            await d.patrol.CreatePatrolPlan(
-                patrol_pb2.CreatePatrolPlanRequest(
-                    zone_code=self.zone_code,
-                    vehicle_id=vehicle.vehicle_id,
-                    period=common_pb2.DateRange(start=local_date_to_proto(day), end=local_date_to_proto(day)),
-                    officer_ids=[officer_id],
-                    sections=[
-                        patrol_pb2.PlannedSection(
-                            hotspot_id=spot_id,
-                            slot=patrol_pb2.TimeSlot(start_minute=start, end_minute=end),
-                            required_minutes=REQUIRED_MINUTES,
-                        )
-                        for spot_id, (start, end) in zip(self.spots, SLOTS, strict=True)
-                    ],
-                    request_id=f"plan-{n}-{day.isoformat()}",
+            self.crews.append(
+                await crewed_vehicle(
+                    d.telemetry, d.patrol, self.code, n, self.zone_code, officer_id, self.spots, legs, day
                 )
             )
-            self.crews.append(Crew(officer_id, vehicle.vehicle_id, identity, legs))
         handheld = await d.telemetry.RegisterDevice(
             telemetry_pb2.RegisterDeviceRequest(
                 kind=telemetry_pb2.DEVICE_KIND_HANDHELD,

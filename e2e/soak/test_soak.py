@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ..district_stack import PROCESSES
 from . import plot, run_soak, verdict
 
 pytestmark = pytest.mark.e2e
@@ -148,14 +149,7 @@ def test_short_soak_samples_every_process_and_group(tmp_path: Path) -> None:
         assert all(value > 0 for value in sample.rss_mib.values())
     groups = set(run.samples[-1].lag)
     assert run_soak.FIX_GROUP in groups
-    assert {group.split("-")[2] for group in groups} == {
-        "rooms",
-        "population",
-        "personnel",
-        "telemetry",
-        "notification",
-        "patrol",
-    }
+    assert {group.split("-")[2] for group in groups} == set(PROCESSES)
     assert all(set(sample.lag) == groups for sample in run.samples)
     stored = [s.fixes_stored for s in run.samples if s.fixes_stored is not None]
     assert len(stored) == len(run.samples)
