@@ -62,7 +62,7 @@ from jingwu_platform.kafka import (
 from jingwu_platform.mongo import Document, create_client
 from jingwu_platform.outbox import PENDING, OutboxRelay, outbox_update
 from jingwu_platform.status import StatusProbe
-from jingwu_platform.testing import wait_until
+from jingwu_platform.testing import group_coordinator_ready, wait_until
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -108,29 +108,10 @@ async def proxied_kafka(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     try:
         with Supervisor(out=sys.stderr) as supervisor:
             await asyncio.to_thread(supervisor.start, replace(spec, name="partition-kafka"))
-            await _group_coordinator_ready(proxy.address)
+            await group_coordinator_ready(proxy.address)
             yield ProxiedKafka(proxy, broker_port)
     finally:
         await proxy.stop()
-
-
-async def _group_coordinator_ready(bootstrap: str, timeout_s: float = 180.0) -> None:
-    """A fresh broker creates its offsets topic (50 partitions) when a group first asks for its
-    coordinator: slow on a busy machine, so it is done before the stream starts, not during it."""
-    probe = _probe(bootstrap, ConsumerGroup("partition-warm-up", ("partition-warm-up",)))
-    deadline = time.monotonic() + timeout_s
-    await ensure_topics(bootstrap, ["partition-warm-up"], partitions=1)
-    try:
-        while True:
-            try:
-                await probe.lags()
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.5)
-    finally:
-        await probe.stop()
 
 
 def _probe(bootstrap: str, group: ConsumerGroup) -> StatusProbe:

@@ -20,7 +20,6 @@ import logging
 import os
 import signal
 import sys
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -48,6 +47,7 @@ from jingwu_platform.mongo import Document, create_client, district_database
 from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.status import StatusProbe
 from jingwu_platform.store_guard import LOCK_DIR_ENV
+from jingwu_platform.testing import group_coordinator_ready
 from jingwu_telemetry.adapters.fix_mapping import fix_from_proto
 from jingwu_telemetry.adapters.positions import ZONE_EVENTS, MongoGeography
 from jingwu_telemetry.adapters.repository import MongoDeviceRepository
@@ -115,26 +115,8 @@ class FaultStack:
         stack = cls(supervisor, data_dir, kafka_port, controller_port, mongo_port)
         await asyncio.to_thread(stack.start_kafka)
         await asyncio.to_thread(stack.start_store)
-        await stack._group_coordinator_ready()
+        await group_coordinator_ready(stack.bootstrap)
         return stack
-
-    async def _group_coordinator_ready(self, timeout_s: float = 180.0) -> None:
-        """A fresh broker creates its offsets topic (50 partitions) when a group first asks for its
-        coordinator: slow on a busy machine, so it is done here rather than in a test's first start."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
-        deadline = time.monotonic() + timeout_s
-        try:
-            while True:
-                try:
-                    await admin.list_consumer_group_offsets("jingwu-fault-tests-warm-up")
-                    return
-                except Exception:
-                    if time.monotonic() > deadline:
-                        raise
-                    await asyncio.sleep(0.5)
-        finally:
-            await admin.close()
 
 
 def consumer_spec(

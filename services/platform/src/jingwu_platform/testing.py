@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from jingwu.platform.v1 import status_pb2, status_pb2_grpc
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -129,6 +130,26 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout_s}s")
         await asyncio.sleep(0.2)
+
+
+async def group_coordinator_ready(bootstrap: str, *, timeout_s: float = 180.0) -> None:
+    """Wait until the broker answers a group's offsets: a fresh broker creates its offsets topic (50
+    partitions) when a group first asks for its coordinator, slow on a busy machine, so a fault test
+    does it before its stream starts rather than inside it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                await admin.list_consumer_group_offsets("jingwu-tests-warm-up")
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
 
 
 async def wait_caught_up(
