@@ -89,12 +89,12 @@ test-fast: gen
 # Benchmarks (never part of make test): each prints a Markdown table; the output of this run goes to
 # .data/bench/<name>.md, and docs/benchmarks.md holds the figures with the machine they were measured on.
 # BENCH=<name> runs one of them. The population benchmark loads 1,000,000 residents (about an hour here).
-BENCHES := metrics_path kafka_path territory_events bench_evidence bench_population codec gateway consumer
+BENCHES := metrics_path kafka_path store_id_lookups territory_events bench_evidence bench_population codec gateway consumer
 BENCH ?= $(BENCHES)
 bench: gen fetch
 	@mkdir -p .data/bench
 	@for name in $(BENCH); do echo "== bench $$name (output: .data/bench/$$name.md)"; case $$name in \
-	  metrics_path|kafka_path) script=services/platform/bench/$$name.py; args= ;; \
+	  metrics_path|kafka_path|store_id_lookups) script=services/platform/bench/$$name.py; args= ;; \
 	  territory_events) script=services/personnel/bench/$$name.py; args= ;; \
 	  bench_evidence) script=services/patrol/bench/$$name.py; args= ;; \
 	  bench_population) script=services/population/bench/$$name.py; args= ;; \

@@ -2,7 +2,8 @@
 
 - kafka (version in ``services/devstack/kafka/pom.xml``): ``mvn dependency:copy-dependencies`` on that
   pom -> ``<cache>/kafka-<v>/libs/*.jar``.
-- ferretdb (version in ``services/devstack/ferretdb/go.mod``): ``go build`` of the launcher in that folder
+- ferretdb (version in ``services/devstack/ferretdb/go.mod``): ``go build`` of the launcher in that folder,
+  with the project's patch of FerretDB's SQLite backend (``jingwu_devstack.ferretdb_patch``)
   -> ``<cache>/bin/ferretdb-<v>``.
 - buf (``BUF_VERSION``): ``go install github.com/bufbuild/buf/cmd/buf@<v>`` -> ``<cache>/bin/buf-<v>``, and
   the stable link ``<cache>/bin/buf``.
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from jingwu_devstack import ferretdb_patch
 from jingwu_devstack.errors import DevstackError
 from jingwu_devstack.paths import cache_dir, display_path, repo_root
 
@@ -307,15 +309,30 @@ def ensure_ferretdb(out: TextIO | None = None) -> Fetched:
         bin_dir.mkdir(parents=True, exist_ok=True)
         partial = bin_dir / f"ferretdb-{version}.partial"
         what = f"building ferretdb {version}"
-        _run([go, "build", "-trimpath", "-o", str(partial), "."], cwd=module, log=log, what=what)
+        # FerretDB's source, then the project's patch of it (jingwu_devstack.ferretdb_patch, ADR 0053).
+        download = _run(
+            [go, "mod", "download", "-json", f"{FERRETDB_MODULE_PATH}@{version}"],
+            cwd=module,
+            log=log,
+            what=what,
+        )
+        work = cache_dir() / "build" / f"ferretdb-{version}-patched"
+        work.mkdir(parents=True, exist_ok=True)
+        upstream = Path(json.loads(download.stdout)["Dir"])
+        source = ferretdb_patch.patched_source(upstream, repo_root(), work)
+        alternate = ferretdb_patch.modfile(module, FERRETDB_MODULE_PATH, source, work)
+        argv = [go, "build", "-trimpath", f"-modfile={alternate}", "-o", str(partial), "."]
+        _run(argv, cwd=module, log=log, what=what)
         check = subprocess.run([str(partial), "-help"], capture_output=True, text=True, check=False)
         if "-data-dir" not in check.stderr + check.stdout:
             raise DevstackError(f"the built ferretdb launcher has no -data-dir flag; see {display_path(log)}")
         os.replace(partial, binary)
 
     files = [*sorted(module.glob("*.go")), module / "go.mod", module / "go.sum"]
+    files += ferretdb_patch.overlay_files(repo_root())
+    inputs = _digest(files, version, ferretdb_patch.fingerprint())
     return _ensure(
-        name="ferretdb", version=version, result=binary, marker=marker, inputs=_digest(files, version),
+        name="ferretdb", version=version, result=binary, marker=marker, inputs=inputs,
         build=build, prerequisites=require_go, out=out,
     )  # fmt: skip
 

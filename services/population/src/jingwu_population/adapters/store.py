@@ -1,9 +1,8 @@
 """The population made durable in the district database, answered from memory (docs/adr: population
 store layout).
 
-FerretDB v1 (SQLite backend) answers every query by scanning: even ``{_id: x}`` is a full table scan
-(its SQL ``_ferretdb_sjson->'$._id'`` does not match the ``_id`` index expression), so a lookup among a
-million documents takes tens of milliseconds, and a filter on another field is a scan in Go. The
+FerretDB v1 (SQLite backend) answers a filter on any field but ``_id`` by reading every row and
+filtering in Go (``{_id: x}`` uses the ``_id`` index only since the project's patch, ADR 0053). The
 service therefore keeps the district's population in an indexed image (adapters.image) and uses the
 store only in ways that do not scan large collections:
 
