@@ -7,9 +7,10 @@ For each build it starts a throwaway FerretDB (SQLite backend, free port, temp d
 collection shaped like ``platform.inbox`` (string ids ``<consumer>:<event id>``) up to each size and
 times, one call after another over one connection (as every local process runs): ``find_one`` of an
 id that exists, of one that does not (an inbox check for a new event), an ``$in`` of 500 ids (half of
-them present: a batch consumer's inbox check), ``update_one`` by ``_id`` and ``delete_one`` +
-re-insert by ``_id``. The upstream build is the launcher built from the committed go.mod without the
-patch, into ``<cache>/bin/ferretdb-upstream-<version>`` (once). Prints a Markdown table.
+them present: a batch consumer's inbox check), ``update_one`` by ``_id``, ``update_one`` by ``_id`` and
+another key (a version-checked save) and ``delete_one`` + re-insert by ``_id``. The upstream build is
+the launcher built from the committed go.mod without the patch, into
+``<cache>/bin/ferretdb-upstream-<version>`` (once). Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ async def _row(inbox: Any, size: int, n: int) -> list[float]:
         await timed(n, lambda i: inbox.find_one({"_id": f"{PREFIX}missing-{i}"}, {"_id": 1})),
         await timed(len(batches), read_in),
         await timed(n, lambda i: inbox.update_one({"_id": present[i]}, {"$set": {"seen": i}})),
+        # A version-checked save (jingwu_platform.repository): _id beside another key.
+        await timed(n, lambda i: inbox.update_one({"_id": present[i], "type": "t"}, {"$set": {"v": i}})),
         await timed(n // 2, delete_and_insert),
     ]
 
@@ -118,8 +121,11 @@ def main() -> int:
         f"load average {load:.1f} at start. One connection, calls in a row, {args.n} per cell "
         f"($in: {max(1, args.n // 20)}), ms per call.\n"
     )
-    say("| build | rows | find_one (present) | find_one (missing) | $in 500 | update_one | delete+insert |")
-    say("|---|---:|---:|---:|---:|---:|---:|")
+    say(
+        "| build | rows | find_one (present) | find_one (missing) | $in 500 | update_one "
+        "| update_one {_id, type} | delete+insert |"
+    )
+    say("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, binary in builds.items():
         data = Path(tempfile.mkdtemp(prefix="jingwu-bench-ids-"))
         try:

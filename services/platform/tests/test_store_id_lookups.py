@@ -9,11 +9,13 @@ skips the plan checks and runs the answer checks."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from bson import ObjectId
+from bson.raw_bson import RawBSONDocument
 from jingwu_platform.mongo import Document
 from jingwu_platform.testing import scratch_database
 from pymongo.asynchronous.database import AsyncDatabase
@@ -58,24 +60,40 @@ async def _ids(database: AsyncDatabase[Document], query: dict[str, Any]) -> list
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "whole"),
     [
-        {"_id": "k7"},
-        {"_id": "missing"},
-        {"_id": OIDS[1]},
-        {"_id": {"$in": ["k1", "k299", "missing", "k1"]}},
-        {"_id": {"$in": [OIDS[0], "k5"]}},
+        ({"_id": "k7"}, True),
+        ({"_id": "missing"}, True),
+        ({"_id": OIDS[1]}, True),
+        ({"_id": {"$in": ["k1", "k299", "missing", "k1"]}}, True),
+        ({"_id": {"$in": [OIDS[0], "k5"]}}, True),
+        # _id beside other keys: the rows come from the _id index, FerretDB's own filter applies the
+        # rest, so the filter as a whole is not reported as pushed down
+        ({"_id": "k7", "n": 7}, False),  # a version-checked save: {_id, version}
+        ({"_id": "k7", "n": {"$lt": 3}}, False),  # a conditional update (telemetry's latest position)
+        ({"_id": "k7", "$or": [{"n": None}, {"n": {"$lt": 3}}]}, False),  # a lease, a measured-at guard
+        ({"_id": {"$in": ["k1", "k2"]}, "n": {"$gte": 2}}, False),
     ],
-    ids=["string", "missing", "object-id", "in-strings", "in-object-id-and-string"],
+    ids=[
+        "string",
+        "missing",
+        "object-id",
+        "in-strings",
+        "in-object-id-and-string",
+        "and-field",
+        "and-condition",
+        "and-or",
+        "in-and-field",
+    ],
 )
-async def test_a_filter_on_id_alone_is_answered_from_the_id_index(
-    query: dict[str, Any], database: AsyncDatabase[Document]
+async def test_a_filter_on_id_is_answered_from_the_id_index(
+    query: dict[str, Any], whole: bool, database: AsyncDatabase[Document]
 ) -> None:
     plan = await _plan(database, query)
     if plan is None:
         pytest.skip("not FerretDB: MongoDB uses its _id index (IDHACK / IXSCAN)")
     pushed, steps = plan
-    assert pushed and _uses_the_id_index(steps), steps
+    assert pushed is whole and _uses_the_id_index(steps), steps
 
 
 @pytest.mark.parametrize(
@@ -90,6 +108,13 @@ async def test_a_filter_on_id_alone_is_answered_from_the_id_index(
         ({"_id": {"$in": ["3"]}}, []),  # the string "3" is not the number 3
         ({"_id": {"$in": []}}, []),
         ({"_id": {"$gte": "k99"}}, ["k99"]),
+        # _id beside other keys: read by _id from the index, the rest filtered by FerretDB
+        ({"_id": "k7", "n": 7}, ["k7"]),
+        ({"_id": "k7", "n": 8}, []),
+        ({"_id": "k2", "$or": [{"n": None}, {"n": {"$lt": 3}}]}, ["k2"]),
+        ({"_id": {"$in": ["k1", "k2", "k3"]}, "n": {"$gte": 2}}, ["k2", "k3"]),
+        ({"_id": 3, "n": 3}, [3]),  # a numeric id: read in full, as before
+        ({"n": 7, "_id": "k7"}, ["k7"]),  # _id not first
     ],
     ids=[
         "string",
@@ -101,6 +126,12 @@ async def test_a_filter_on_id_alone_is_answered_from_the_id_index(
         "string-not-number",
         "in-empty",
         "gt",
+        "and-field",
+        "and-field-differs",
+        "and-or",
+        "in-and-field",
+        "number-and-field",
+        "id-second",
     ],
 )
 async def test_the_answers_are_what_the_filter_means(
@@ -138,3 +169,42 @@ async def test_updates_and_deletes_by_id_change_only_their_documents(
         OIDS[2]: {"_id": OIDS[2], "n": 7777},
     }
     assert await t.find_one({"_id": "k13"}) is None and await t.count_documents({"_id": "k16"}) == 1
+
+
+async def test_a_conditional_update_by_id_changes_nothing_when_its_condition_fails(
+    database: AsyncDatabase[Document],
+) -> None:
+    """The version check of ``save`` (jingwu_platform.repository) and the relay's conditional clear
+    depend on the rest of the filter still being applied after the _id is read from the index."""
+    t = database["t"]
+    assert (await t.update_one({"_id": "k20", "n": 19}, {"$set": {"n": 0}})).matched_count == 0
+    assert (await t.update_one({"_id": "k20", "n": 20}, {"$set": {"n": 21}})).modified_count == 1
+    assert (await t.delete_one({"_id": "k21", "n": {"$gt": 21}})).deleted_count == 0
+    assert (await t.delete_one({"_id": "k21", "n": {"$lte": 21}})).deleted_count == 1
+    assert await t.find_one({"_id": "k20"}) == {"_id": "k20", "n": 21}
+    assert await t.find_one({"_id": "k21"}) is None
+
+
+def _named_twice(first: str, second: str) -> RawBSONDocument:
+    """{_id: first, _id: second}: BSON allows a key twice, a Python dict cannot hold it."""
+
+    def element(value: str) -> bytes:
+        encoded = value.encode() + b"\x00"
+        return b"\x02_id\x00" + struct.pack("<i", len(encoded)) + encoded
+
+    body = element(first) + element(second) + b"\x00"
+    return RawBSONDocument(struct.pack("<i", len(body) + 4) + body)
+
+
+async def test_a_filter_naming_id_twice_is_not_pushed_down_and_the_store_keeps_serving(
+    database: AsyncDatabase[Document],
+) -> None:
+    """FerretDB's Document.Get panics on a duplicated key; the pushdown looks at _id only when the filter
+    names it once, so such a filter is read as before (upstream never pushed a two-key filter down)."""
+    t = database["t"]
+    plan = await _plan(database, {"n": 1})  # FerretDB or MongoDB, for what each answers below
+    if plan is not None:  # FerretDB's own filter requires both (MongoDB takes the last one)
+        assert [d["_id"] async for d in t.find(_named_twice("k1", "k2"), {"_id": 1})] == []
+        assert [d["_id"] async for d in t.find(_named_twice("k1", "k1"), {"_id": 1})] == ["k1"]
+        assert (await t.update_one(_named_twice("k1", "k2"), {"$set": {"x": 1}})).matched_count == 0
+    assert await t.find_one({"_id": "k1"}) == {"_id": "k1", "n": 1}  # the store still serves

@@ -12,7 +12,8 @@ The changes, nothing else:
 - ``IDColumn`` is written as the index's expression (``->'_id'``, the same value as ``->'$._id'``);
 - the WHERE clause of ``Query`` and ``Explain`` comes from ``idPushdown`` (the added file
   ``services/devstack/ferretdb/_overlay/internal/backends/sqlite/jingwu_id_pushdown.go``), which also
-  pushes down ``{_id: {$in: [...]}}`` of strings or ObjectIDs.
+  pushes down ``{_id: {$in: [...]}}`` of strings or ObjectIDs, and either of them beside other keys
+  (``{_id: x, version: 3}``: a version-checked save; upstream reads the table for it).
 
 They are applied to a copy of FerretDB's source in the cache, which the build uses through an alternate
 go.mod (``go build -modfile``, a ``replace``; the module cache and the committed go.mod stay untouched;
@@ -46,15 +47,18 @@ class Edit:
 
 
 _QUERY_WHERE = """\
+	if params.Filter.Len() == 1 {
 		v, _ := params.Filter.Get("_id")
 		switch v.(type) {
 		case string, types.ObjectID:
 			whereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)
 			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
 		}
+	}
 """
 
 _EXPLAIN_WHERE = """\
+	if params.Filter.Len() == 1 {
 		v, _ := params.Filter.Get("_id")
 		switch v.(type) {
 		case string, types.ObjectID:
@@ -62,6 +66,7 @@ _EXPLAIN_WHERE = """\
 			whereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)
 			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
 		}
+	}
 """
 
 EDITS = (
@@ -72,12 +77,11 @@ EDITS = (
         new="""IDColumn = DefaultColumn + "->'_id'\"""",
     ),
     Edit(
-        name="query: _id equality and $in pushed down",
+        name="query: _id equality and $in pushed down, beside other keys too",
         path="internal/backends/sqlite/collection.go",
         old=_QUERY_WHERE,
         new="""\
-		v, _ := params.Filter.Get("_id")
-		whereClause, args = idPushdown(v)
+	whereClause, args = idPushdown(params.Filter)
 """,
     ),
     Edit(
@@ -85,9 +89,8 @@ EDITS = (
         path="internal/backends/sqlite/collection.go",
         old=_EXPLAIN_WHERE,
         new="""\
-		v, _ := params.Filter.Get("_id")
-		whereClause, args = idPushdown(v)
-		filterPushdown = whereClause != ""
+	whereClause, args = idPushdown(params.Filter)
+	filterPushdown = whereClause != "" && params.Filter.Len() == 1
 """,
     ),
 )

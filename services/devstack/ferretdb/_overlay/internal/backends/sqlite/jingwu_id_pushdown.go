@@ -1,11 +1,14 @@
 // Added to FerretDB v1.24.0's SQLite backend by the project's build (jingwu_devstack.ferretdb_patch,
-// ADR 0053): the WHERE clause for a filter on _id alone, so that it is answered from the collection's
-// _id index instead of a scan of every row.
+// ADR 0053): the WHERE clause for a filter's _id, so that it is answered from the collection's _id index
+// instead of a scan of every row.
 //
-// Upstream pushes down only {_id: <string or ObjectID>}; this also pushes down
-// {_id: {$in: [<string or ObjectID>, ...]}} (at most idPushdownMaxIn values). Pushdown may return a
-// superset of the matching documents: the handler applies the whole filter again in Go afterwards.
-// Any other _id filter returns no clause (the previous behaviour: every row is read).
+// Upstream pushes down only a filter that is exactly {_id: <string or ObjectID>}; this also pushes down
+// {_id: {$in: [<string or ObjectID>, ...]}} (at most idPushdownMaxIn values), and either of them beside
+// other top-level keys ({_id: x, version: 3}: a version-checked save, a conditional update). Pushdown
+// returns a superset of the matching documents: every caller (find, count, update, delete,
+// findAndModify) applies the whole filter again in Go afterwards, and pushes no limit down for a
+// non-empty filter. Any other _id filter, or a filter that names _id twice, returns no clause (the
+// previous behaviour: every row is read).
 
 package sqlite
 
@@ -22,9 +25,21 @@ import (
 // idPushdownMaxIn bounds the bound parameters of one $in (SQLite's limit is far above it).
 const idPushdownMaxIn = 10_000
 
-// idPushdown returns the WHERE clause and its arguments for the value of a filter's only key, _id.
-func idPushdown(v any) (string, []any) {
-	switch v := v.(type) {
+// idPushdown returns the WHERE clause and its arguments for a filter's top-level _id, if it has one.
+func idPushdown(filter *types.Document) (string, []any) {
+	named := 0
+
+	for _, k := range filter.Keys() {
+		if k == "_id" {
+			named++
+		}
+	}
+
+	if named != 1 {
+		return "", nil // Get panics on a duplicated key
+	}
+
+	switch v := must.NotFail(filter.Get("_id")).(type) {
 	case string, types.ObjectID:
 		return fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn), []any{idArg(v)}
 
