@@ -51,8 +51,8 @@ def granted(code: str) -> list[dict[str, Any]]:
         kafka_admin.ensure_acls(
             admin,
             principal=naming.kafka_principal(code),
-            prefix=f"jingwu.{code}.",
-            group_prefix=f"jingwu-{code}",
+            prefix=naming.kafka_topic_prefix(code),
+            group_prefix=naming.kafka_group_prefix(code),
         )
     )
     return admin.created

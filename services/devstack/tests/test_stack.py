@@ -10,7 +10,7 @@ from pathlib import Path
 import pymongo
 from jingwu_devstack.paths import repo_root
 from jingwu_devstack.procs import ProcessSpec, Supervisor, free_port, pid_alive
-from jingwu_devstack.stack import kafka_api_versions_ok, mongo_ping_ok
+from jingwu_devstack.stack import _server_properties, kafka_api_versions_ok, mongo_ping_ok
 
 
 def test_kafka_answers_api_versions(kafka_bootstrap: str) -> None:
@@ -61,6 +61,15 @@ def test_topics_are_not_auto_created(kafka_bootstrap: str, devstack_data_dir: Pa
     assert "auto.create.topics.enable=false" in config
     assert "num.partitions=3" in config
     assert f"listeners=PLAINTEXT://{kafka_bootstrap}," in "\n".join(config)
+
+
+def test_extra_server_properties_add_to_or_replace_the_generated_ones(tmp_path: Path) -> None:
+    listeners = "SASL_PLAINTEXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2"
+    extra = {"listeners": listeners, "super.users": "User:admin"}
+    lines = _server_properties(tmp_path, 1, 2, "127.0.0.1", extra_properties=extra).splitlines()
+    assert [line for line in lines if line.startswith("listeners=")] == [f"listeners={listeners}"]
+    assert "super.users=User:admin" in lines
+    assert "auto.create.topics.enable=false" in lines  # the rest as generated
 
 
 def test_mongo_round_trip(mongo_url: str) -> None:

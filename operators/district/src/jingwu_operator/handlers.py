@@ -202,27 +202,16 @@ class Reconciler:
         return reason, report.message
 
     async def _topics(self, spec: DistrictSpec) -> tuple[str, str]:
-        code = spec.code
-        names = naming.topics(code)
         try:
             async with kafka_admin.admin_client(
                 self.config.kafka_bootstrap, self.config.kafka_timeout_seconds
             ) as admin:
-                report = await kafka_admin.ensure_topics(
-                    admin,
-                    names,
-                    partitions=spec.kafka.partitions,
-                    retention_ms=spec.kafka.retention_ms,
-                    principal=naming.kafka_principal(code),
-                    prefix=f"jingwu.{code}.",
-                    group_prefix=f"jingwu-{code}",
-                    configs=naming.topic_configs(code),
-                )
+                report = await kafka_admin.ensure_district(admin, spec)
         except kafka_admin.KafkaAdminError as exc:
             raise StageFailed("KafkaUnavailable", str(exc)) from exc
         except Exception as exc:
             raise StageFailed("KafkaError", f"{type(exc).__name__}: {exc}") from exc
-        return "Provisioned", report.message(len(names))
+        return "Provisioned", report.message(len(naming.topics(spec.code)))
 
     async def _render_chart(self, spec: DistrictSpec, owner: render.Owner) -> Chart:
         """The district chart's objects for this spec, or why not (the workloads stage reports it)."""

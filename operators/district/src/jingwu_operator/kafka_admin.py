@@ -12,6 +12,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest
 
+from jingwu_operator import naming
+from jingwu_operator.spec import DistrictSpec
+
 log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
@@ -152,6 +155,22 @@ async def ensure_topics(  # noqa: PLR0912 - create, grow, retention, ACLs
             report.retention_changed = sorted(stale)
     report.acls = await ensure_acls(client, principal=principal, prefix=prefix, group_prefix=group_prefix)
     return report
+
+
+async def ensure_district(client: AIOKafkaAdminClient, spec: DistrictSpec) -> TopicsReport:
+    """A district's topics (naming.topics) as its spec sets them, and its principal's ACLs on its own
+    topic and group prefixes."""
+    code = spec.code
+    return await ensure_topics(
+        client,
+        naming.topics(code),
+        partitions=spec.kafka.partitions,
+        retention_ms=spec.kafka.retention_ms,
+        principal=naming.kafka_principal(code),
+        prefix=naming.kafka_topic_prefix(code),
+        group_prefix=naming.kafka_group_prefix(code),
+        configs=naming.topic_configs(code),
+    )
 
 
 async def ensure_acls(client: AIOKafkaAdminClient, *, principal: str, prefix: str, group_prefix: str) -> str:

@@ -65,7 +65,19 @@ def mongo_user(code: str) -> str:
 
 
 def kafka_principal(code: str) -> str:
+    """The district's Kafka principal; a SASL client authenticating as ``jingwu-<code>`` is this one."""
     return f"User:jingwu-{code}"
+
+
+def kafka_topic_prefix(code: str) -> str:
+    """Every topic of the district starts with this: its principal's topic ACL (kafka_admin.ensure_acls)."""
+    return f"jingwu.{code}."
+
+
+def kafka_group_prefix(code: str) -> str:
+    """Every consumer group of the district's services (``jingwu-<code>-<service>…``) starts with this: its
+    principal's group ACL. Codes are exactly two digits, so no district's prefix starts another's groups."""
+    return f"jingwu-{code}"
 
 
 def mongo_secret(code: str) -> str:
