@@ -18,19 +18,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import grpc
 import pytest
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from jingwu.common.v1 import common_pb2
+from jingwu.notification.v1 import events_pb2 as not_events_pb2
+from jingwu.notification.v1 import notification_pb2 as not_pb
 from jingwu.personnel.v1 import events_pb2 as per_events_pb2
 from jingwu.personnel.v1 import personnel_pb2 as per_pb
 from jingwu.population.v1 import population_pb2 as pop_pb
 from jingwu_devstack.procs import Supervisor
 from jingwu_platform.auth import CITY_WIDE, Role, issue_token
 from jingwu_platform.authz import READ
-from jingwu_platform.testing import Record, read_topic
+from jingwu_platform.testing import Record, read_topic, wait_until
 
 from .district_stack import (
     PROCESSES,
@@ -43,10 +46,12 @@ from .district_stack import (
     start_district,
     unsigned_token,
 )
+from .test_skeleton import open_request
 
 pytestmark = pytest.mark.e2e
 
 ALL_ROLES = sorted(Role)
+M = TypeVar("M", bound=Message)
 # At most this many calls in flight (2 shared cores; six processes answer).
 CONCURRENCY = 12
 
@@ -335,7 +340,8 @@ _NEVER = "nobody: a write's answer is always masked (proto_mapping NO_DISCLOSURE
 _POP_AUDIT = "population audit chain (ListUnmaskedReads)"
 _PER_AUDIT = "personnel unmasked_reads + OfficerDataReadUnmasked on jingwu.<d>.personnel.v1"
 _OWNER = "the matter's owner officer or a pii_reader (matters.may_see_phone)"
-_NO_AUDIT = "NONE: notification keeps no trail of unmasked phone reads (open gap, see the report)"
+_NOT_PII = "a pii_reader (holding a room-staff role, the RPC's rule)"
+_NOT_AUDIT = "notification unmasked_reads + ResidentDataReadUnmasked on jingwu.<d>.notification.v1"
 _RESIDENT = frozenset({"resident.id_number", "resident.phone"})
 _OFFICER = frozenset({"officer.id_number", "officer.phone"})
 _PLACE = frozenset({"place.contact_phone"})
@@ -380,16 +386,14 @@ PERSONAL_READS: dict[str, PersonalRead] = {
     ),
     _PER + "UpdateOfficer": PersonalRead(_OFFICER, "pii_reader", _PER_AUDIT),
     _PER + "DeactivateOfficer": PersonalRead(_OFFICER, "pii_reader", _PER_AUDIT),
-    _NOT + "EntrustMatter": PersonalRead(_MATTER, _OWNER, _NO_AUDIT),
-    _NOT + "AnswerMatter": PersonalRead(_MATTER, _OWNER, _NO_AUDIT),
-    _NOT + "ListOpenMatters": PersonalRead(frozenset({"matters[].resident_phone"}), _OWNER, _NO_AUDIT),
-    _NOT + "GetMatter": PersonalRead(_MATTER, _OWNER, _NO_AUDIT),
-    _NOT + "RecordSatisfaction": PersonalRead(_MATTER, _OWNER, _NO_AUDIT),
-    _NOT + "BookAppointment": PersonalRead(
-        frozenset({"appointment.resident_phone"}), "pii_reader", _NO_AUDIT
-    ),
+    _NOT + "EntrustMatter": PersonalRead(_MATTER, _OWNER, _NOT_AUDIT),
+    _NOT + "AnswerMatter": PersonalRead(_MATTER, _OWNER, _NOT_AUDIT),
+    _NOT + "ListOpenMatters": PersonalRead(frozenset({"matters[].resident_phone"}), _OWNER, _NOT_AUDIT),
+    _NOT + "GetMatter": PersonalRead(_MATTER, _OWNER, _NOT_AUDIT),
+    _NOT + "RecordSatisfaction": PersonalRead(_MATTER, _OWNER, _NOT_AUDIT),
+    _NOT + "BookAppointment": PersonalRead(frozenset({"appointment.resident_phone"}), _NOT_PII, _NOT_AUDIT),
     _NOT + "ListAppointments": PersonalRead(
-        frozenset({"appointments[].resident_phone"}), "pii_reader", _NO_AUDIT
+        frozenset({"appointments[].resident_phone"}), _NOT_PII, _NOT_AUDIT
     ),
 }
 
@@ -426,13 +430,9 @@ def _masked(value: str) -> bool:
     return "*" in value and value not in (ID_NUMBER, PHONE) and value[-4:] in (ID_NUMBER[-4:], PHONE[-4:])
 
 
-def _officer_reads(records: list[Record]) -> list[per_events_pb2.OfficerDataReadUnmasked]:
-    name = per_events_pb2.OfficerDataReadUnmasked.DESCRIPTOR.full_name
-    return [
-        per_events_pb2.OfficerDataReadUnmasked.FromString(r.value or b"")
-        for r in records
-        if r.headers.get("ce_type") == name
-    ]
+def _events_of(records: list[Record], message_type: type[M]) -> list[M]:
+    name = message_type.DESCRIPTOR.full_name
+    return [message_type.FromString(r.value or b"") for r in records if r.headers.get("ce_type") == name]
 
 
 def _values(message: Message, path: str) -> list[str]:
@@ -450,8 +450,11 @@ async def test_personal_data_is_masked_for_every_role_but_pii_reader_and_every_u
 ) -> None:
     """R-POP-6, every role of ``Role`` alone (and the city-level credential listing every role): the
     resident and officer reads answer masked numbers, and audit nothing; asked to unmask, only the
-    pii_reader gets the numbers — each such answer audited first — and every other role is refused."""
+    pii_reader gets the numbers — each such answer audited first — and every other role is refused.
+    Notification's matters and appointments (room staff only): the phone unmasked to the matter's owner
+    officer and to a pii_reader holding a room-staff role, each such answer audited, none other."""
     population, personnel = district_channels["population"], district_channels["personnel"]
+    notification = district_channels["notification"]
     keeper = issue_token(auth_secret, "keeper", codes.district, [Role.SUPERVISOR])
     house = await invoke(
         population,
@@ -580,12 +583,110 @@ async def test_personal_data_is_masked_for_every_role_but_pii_reader_and_every_u
     records = await read_topic(
         kafka_bootstrap,
         f"jingwu.{codes.district}.personnel.v1",
-        until=lambda rs: len(_officer_reads(rs)) >= len(personnel_reads),
+        until=lambda rs: len(_events_of(rs, per_events_pb2.OfficerDataReadUnmasked)) >= len(personnel_reads),
     )
-    reads = _officer_reads(records)
+    reads = _events_of(records, per_events_pb2.OfficerDataReadUnmasked)
     assert sorted({r.reader_id for r in reads}) == ["reader-pii_reader"], reads
     assert sorted(r.method.rsplit("/", 1)[-1] for r in reads) == sorted(personnel_reads)
+
+    # Notification: a matter owned by the officer caller, and an appointment, in a room of the district.
+    phone_reads = await _notification_reads(notification, district_channels["rooms"], keeper, codes)
+    owner, pii_staff = f"reader-{Role.OFFICER}", "reader-officer+pii_reader"
+    not_callers = {
+        **{str(role): (callers[str(role)], frozenset({role}), f"reader-{role}") for role in Role},
+        "city-wide, every role": (callers["city-wide, every role"], frozenset({Role.CITY_READER}), ""),
+        "officer+pii_reader": (
+            issue_token(auth_secret, pii_staff, codes.district, [Role.OFFICER, Role.PII_READER]),
+            frozenset({Role.OFFICER, Role.PII_READER}),
+            pii_staff,
+        ),
+    }
+    room_staff = {Role.OFFICER, Role.SUPERVISOR, Role.DISTRICT_ADMIN}
+    expected_audits: list[tuple[str, str]] = []
+    for who, (token, roles, subject) in not_callers.items():
+        for name, request in phone_reads.items():
+            answer = await invoke(notification, _method(_NOT.rstrip("/"), name), token, request)
+            paths = PERSONAL_READS[_NOT + name].paths
+            got = {v for p in paths for v in _values(answer.response, p)} if answer.response else set()
+            sees = Role.PII_READER in roles or (name != "ListAppointments" and subject == owner)
+            if not roles & room_staff:
+                ok = answer.code == grpc.StatusCode.PERMISSION_DENIED
+            else:
+                ok = answer.code == grpc.StatusCode.OK and (
+                    got == {PHONE} if sees else len(got) == 1 and all(_masked(v) for v in got)
+                )
+                expected_audits += [(subject, name)] if sees else []
+            if not ok:
+                wrong.append(f"{who} notification.{name}: {answer.code.name} {answer.details} {got}")
+            seen = "unmasked" if got == {PHONE} else "masked" if got else answer.code.name
+            rows.append(f"{who:<22} notification.{name:<14} {seen}")
+    assert not wrong, "\n".join(wrong)
+    assert sorted(expected_audits) == sorted(
+        [(reader, name) for reader in (owner, pii_staff) for name in ("GetMatter", "ListOpenMatters")]
+        + [(pii_staff, "ListAppointments")]
+    )
+
+    # The notification trail, as published: one event per unmasked answer, nobody else's.
+    published = await read_topic(
+        kafka_bootstrap,
+        f"jingwu.{codes.district}.notification.v1",
+        until=lambda rs: len(_events_of(rs, not_events_pb2.ResidentDataReadUnmasked)) >= len(expected_audits),
+    )
+    phone_audits = _events_of(published, not_events_pb2.ResidentDataReadUnmasked)
+    audited_reads = sorted((r.reader_id, r.method.rsplit("/", 1)[-1]) for r in phone_audits)
+    assert audited_reads == sorted(expected_audits), audited_reads
+    assert all(list(r.fields) == ["resident_phone"] for r in phone_audits)
     print("\nPersonal data by role (R-POP-6):\n  " + "\n  ".join(rows))
     print(
-        f"  audit: population {len(entries)} entries, personnel {len(reads)} events, all by reader-pii_reader"
+        f"  audit: population {len(entries)} entries, personnel {len(reads)} events, by reader-pii_reader;"
+        f"\n  notification {len(phone_audits)} events, by {owner} (the owner) and {pii_staff}"
     )
+
+
+async def _notification_reads(
+    notification: grpc.aio.Channel, rooms: grpc.aio.Channel, keeper: str, codes: Codes
+) -> dict[str, Message]:
+    """A room (opened in the registry, learnt by notification from RoomOpened), a matter in it owned by
+    ``reader-officer`` and an appointment, both entered by the keeper (answers masked); the reads."""
+    opened = await invoke(
+        rooms,
+        _method("jingwu.rooms.v1.RoomRegistryService", "OpenRoom"),
+        keeper,
+        open_request(codes.district),
+    )
+    assert opened.code == grpc.StatusCode.OK, opened.details
+    room_id = opened.response.room.room_id  # type: ignore[union-attr]
+    entrust = not_pb.EntrustMatterRequest(
+        room_id=room_id,
+        resident_name="隔离测",
+        resident_phone=PHONE,
+        description="楼道堆物",
+        owner_officer_id=f"reader-{Role.OFFICER}",
+        request_id="isolation-matter",
+    )
+    entrusted: list[Answer] = []
+
+    async def room_known() -> bool:  # notification learns the room from its RoomOpened
+        answer = await invoke(notification, _method(_NOT.rstrip("/"), "EntrustMatter"), keeper, entrust)
+        entrusted.append(answer)
+        return answer.code == grpc.StatusCode.OK
+
+    await wait_until(room_known, timeout_s=60, what="notification learns the room")
+    matter = entrusted[-1].response.entrusted_matter  # type: ignore[union-attr]
+    assert _masked(matter.resident_phone), matter.resident_phone  # the keeper is neither owner nor pii
+    booking = not_pb.BookAppointmentRequest(
+        room_id=room_id,
+        resident_name="隔离测",
+        resident_phone=PHONE,
+        topic="办理居住证",
+        request_id="isolation-a",
+    )
+    booking.start_time.GetCurrentTime()
+    booking.start_time.seconds += 2 * 86400
+    booked = await invoke(notification, _method(_NOT.rstrip("/"), "BookAppointment"), keeper, booking)
+    assert booked.code == grpc.StatusCode.OK, booked.details
+    return {
+        "GetMatter": not_pb.GetMatterRequest(matter_id=matter.matter_id),
+        "ListOpenMatters": not_pb.ListOpenMattersRequest(room_id=room_id),
+        "ListAppointments": not_pb.ListAppointmentsRequest(room_id=room_id),
+    }

@@ -38,6 +38,7 @@ from jingwu_notification.domain.deliveries import ChannelKind, Delivery, RetryPo
 from jingwu_notification.domain.directory import PostingView, RoomView
 from jingwu_platform.auth import Caller, Role
 from jingwu_platform.repository import FakeOutbox
+from jingwu_platform.unmasked_read_store import InMemoryUnmaskedReads
 from jingwu_platform.usecase import FakeClock, Ids, UseCaseKit
 
 DISTRICT = "01"
@@ -78,6 +79,7 @@ class World:
     follow_ups: InMemoryFollowUpRepository
     matters: InMemoryMatterRepository
     appointments: InMemoryAppointmentRepository
+    unmasked_reads: InMemoryUnmaskedReads
     reminders: InMemoryReminderRepository
     findings: InMemoryFindingRepository
     subscriptions: InMemorySubscriptionRepository
@@ -113,6 +115,7 @@ def world(at: datetime = AT, policy: RetryPolicy | None = None) -> World:
     follow_ups = InMemoryFollowUpRepository(outbox)
     matters = InMemoryMatterRepository(outbox)
     appointments = InMemoryAppointmentRepository(outbox)
+    unmasked_reads = InMemoryUnmaskedReads(outbox)
     reminders = InMemoryReminderRepository(outbox)
     findings = InMemoryFindingRepository(outbox)
     subscriptions = InMemorySubscriptionRepository(outbox)
@@ -125,7 +128,13 @@ def world(at: datetime = AT, policy: RetryPolicy | None = None) -> World:
     notice_app = NoticeApplication(kit, notices, rooms, facts, staff)
     meeting_app = MeetingApplication(kit, meetings, follow_ups, staff)
     matter_app = MatterApplication(
-        kit, matters, appointments=appointments, rooms=rooms, postings=postings, staff=staff
+        kit,
+        matters,
+        appointments=appointments,
+        unmasked_reads=unmasked_reads,
+        rooms=rooms,
+        postings=postings,
+        staff=staff,
     )
     reminder_app = ReminderApplication(kit, reminders, rooms, postings)
     checks = RuleChecks(
@@ -150,7 +159,8 @@ def world(at: datetime = AT, policy: RetryPolicy | None = None) -> World:
     )
     subscription_app = SubscriptionApplication(kit, subscriptions, delivery_app, known_event_types())
     return World(
-        clock, outbox, kit, notices, meetings, follow_ups, matters, appointments, reminders, findings,
-        subscriptions, deliveries, rooms, postings, facts, contacts, senders, directory, notice_app,
-        meeting_app, matter_app, reminder_app, checks, delivery_app, subscription_app,
+        clock, outbox, kit, notices, meetings, follow_ups, matters, appointments, unmasked_reads,
+        reminders, findings, subscriptions, deliveries, rooms, postings, facts, contacts, senders,
+        directory, notice_app, meeting_app, matter_app, reminder_app, checks, delivery_app,
+        subscription_app,
     )  # fmt: skip

@@ -26,7 +26,6 @@ from jingwu_personnel.adapters.memory import (
     InMemoryRatingRepository,
     InMemoryRoomViewRepository,
     InMemoryStationViewRepository,
-    InMemoryUnmaskedReadRepository,
     InMemoryVillageRepository,
     InMemoryVisitLogRepository,
     InMemoryZoneViewRepository,
@@ -51,7 +50,7 @@ from jingwu_personnel.application.ports import (
 )
 from jingwu_personnel.domain.assessment import AssessmentStatus
 from jingwu_personnel.domain.findings import FindingKind, FindingStatus
-from jingwu_personnel.domain.officers import Branch, OfficerRole, OfficerStatus, UnmaskedRead
+from jingwu_personnel.domain.officers import Branch, OfficerRole, OfficerStatus
 from jingwu_personnel.domain.periods import Period, PeriodKind
 from jingwu_personnel.domain.territory import (
     RoomKind,
@@ -67,6 +66,7 @@ from jingwu_platform.contract import AggregateRepositoryContract, contract_event
 from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.testing import scratch_database
+from jingwu_platform.unmasked_reads import UnmaskedRead
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .samples import (
@@ -150,25 +150,16 @@ class TestOfficerRepository(AggregateRepositoryContract[Any]):
         assert ids(first + rest, "officer_id") == ["o-001", "o-002", "o-003", "o-004"]
 
 
-@pytest.fixture(params=["memory", "mongo"])
-async def unmasked_reads(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InMemoryUnmaskedReadRepository()
-        return
-    async with scratch_database(request.getfixturevalue("mongo_url")) as database:
+async def test_an_unmasked_read_keeps_its_stored_shape(mongo_url: str) -> None:
+    # R-POP-6: the trail is the platform's now; personnel's documents still name the officers.
+    async with scratch_database(mongo_url) as database:
         adapter = MongoUnmaskedReadRepository(database, OutboxRegistry())
-        await adapter.ensure_indexes()
-        yield adapter
-
-
-async def test_an_unmasked_read_is_recorded_once(unmasked_reads: Any) -> None:
-    # R-POP-6: the audit record names the fields shown, never their values.
-    read = UnmaskedRead(
-        "read-1", "auditor-7", ("officer", "pii_reader"), "m/GetOfficer", ("o-001",), ("phone",), AT
-    )
-    assert await unmasked_reads.insert(read, [contract_event("auditor-7")])
-    assert not await unmasked_reads.insert(replace(read, method="again"))
-    assert await unmasked_reads.get("read-1") == read
+        read = UnmaskedRead("read-2", "auditor-7", ("pii_reader",), "m", ("o-001",), ("phone",), AT)
+        assert await adapter.insert(read)
+        assert not await adapter.insert(replace(read, method="again"))  # append-only, once per read
+        stored = await database["personnel.unmasked_reads"].find_one({"_id": "read-2"})
+        assert stored is not None and stored["officer_ids"] == ["o-001"] and "record_ids" not in stored
+        assert await adapter.get("read-2") == read
 
 
 # --- postings (R-PER-12) --------------------------------------------------------------------------------

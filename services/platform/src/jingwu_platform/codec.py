@@ -11,7 +11,9 @@ is the public contract and stays hand-written). The codec follows the dataclass'
 - ``dict[str, X]`` as a sub-document; nested dataclasses as sub-documents.
 
 A field missing from a stored document takes the dataclass default, so adding a field with a default
-needs no migration. The aggregate's id field is stored as ``_id``.
+needs no migration. The aggregate's id field is stored as ``_id``; ``stored_names`` keeps the stored
+name of a field its dataclass calls otherwise (a record type shared by services whose documents were
+written under the old name).
 """
 
 from __future__ import annotations
@@ -138,16 +140,22 @@ def _type_codec(hint: type) -> tuple[_Encode, _Decode]:
 class DocumentCodec(Generic[A]):
     """Encodes a dataclass as a document and back; built once per aggregate type."""
 
-    def __init__(self, cls: type[A], *, id_field: str | None = None) -> None:
+    def __init__(
+        self, cls: type[A], *, id_field: str | None = None, stored_names: Mapping[str, str] | None = None
+    ) -> None:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls!r} is not a dataclass")
         self.cls = cls
         self.id_field = id_field
+        self._stored_names = dict(stored_names or {})
+        unknown = set(self._stored_names) - {f.name for f in dataclasses.fields(cls)}
+        if unknown or id_field in self._stored_names:
+            raise ValueError(f"{cls.__name__}: stored_names names no field, or the id: {stored_names}")
         hints = typing.get_type_hints(cls)
         self._fields: list[tuple[str, str, _Encode, _Decode, Callable[[], Any] | None]] = []
         for f in dataclasses.fields(cls):
             encode, decode = _codec_for(hints[f.name])
-            stored = "_id" if f.name == id_field else f.name
+            stored = "_id" if f.name == id_field else self._stored_names.get(f.name, f.name)
             default: Callable[[], Any] | None = None
             if f.default is not _MISSING:
                 default = _constant(f.default)
@@ -178,4 +186,4 @@ class DocumentCodec(Generic[A]):
 
     def field_path(self, name: str) -> str:
         """The stored name of a field (``_id`` for the id field), for adapters' queries and indexes."""
-        return "_id" if name == self.id_field else name
+        return "_id" if name == self.id_field else self._stored_names.get(name, name)

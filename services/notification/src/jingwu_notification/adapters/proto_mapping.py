@@ -18,7 +18,6 @@ from jingwu_notification.domain.matters import (
     Appointment,
     EntrustedMatter,
     MatterStatus,
-    mask_phone,
 )
 from jingwu_notification.domain.meetings import (
     FollowUp,
@@ -149,13 +148,14 @@ def follow_up_to_proto(follow_up: FollowUp) -> notification_pb2.FollowUp:
     )
 
 
-def matter_to_proto(matter: EntrustedMatter, *, unmasked: bool) -> notification_pb2.EntrustedMatter:
-    """R-POP-6: the resident's phone is masked unless the caller may see it."""
+def matter_to_proto(matter: EntrustedMatter) -> notification_pb2.EntrustedMatter:
+    """The matter as MatterApplication.present_matters presented it: the phone masked unless the caller
+    may see it, an unmasked one audited (R-POP-6)."""
     return notification_pb2.EntrustedMatter(
         matter_id=matter.matter_id,
         room_id=matter.room_id,
         resident_name=matter.resident_name,
-        resident_phone=matter.resident_phone if unmasked else mask_phone(matter.resident_phone),
+        resident_phone=matter.resident_phone,
         description=matter.description,
         entrust_time=timestamp(matter.entrust_time),
         answer=matter.answer,
@@ -173,13 +173,13 @@ def matter_to_proto(matter: EntrustedMatter, *, unmasked: bool) -> notification_
     )
 
 
-def appointment_to_proto(appointment: Appointment, *, unmasked: bool) -> notification_pb2.Appointment:
-    phone = appointment.resident_phone
+def appointment_to_proto(appointment: Appointment) -> notification_pb2.Appointment:
+    """The appointment as MatterApplication.present_appointments presented it (R-POP-6)."""
     return notification_pb2.Appointment(
         appointment_id=appointment.appointment_id,
         room_id=appointment.room_id,
         resident_name=appointment.resident_name,
-        resident_phone=phone if unmasked else mask_phone(phone),
+        resident_phone=appointment.resident_phone,
         topic=appointment.topic,
         start_time=timestamp(appointment.start_time),
         status=notification_pb2.APPOINTMENT_STATUS_BOOKED,

@@ -1,6 +1,6 @@
-"""Notices, meetings, follow-ups, matters, appointments, reminders and findings in MongoDB (collections
-``notification.*`` of the district database), with the outbox in the same document write. The only
-place that knows their field paths and query operators."""
+"""Notices, meetings, follow-ups, matters, appointments, reminders, findings and the audit of unmasked
+phone reads in MongoDB (collections ``notification.*`` of the district database), with the outbox in the
+same document write. The only place that knows their field paths and query operators."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from jingwu_platform.codec import DocumentCodec
 from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.repository import MongoAggregates, MongoDocuments
+from jingwu_platform.unmasked_read_store import MongoUnmaskedReads
 from jingwu_platform.usecase import Outgoing
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -33,6 +34,7 @@ MATTERS = "notification.matters"
 APPOINTMENTS = "notification.appointments"
 REMINDERS = "notification.reminders"
 FINDINGS = "notification.findings"
+UNMASKED_READS = "notification.unmasked_reads"
 
 
 def _after(criteria: Document, after_id: str) -> Document:
@@ -191,3 +193,10 @@ class MongoFindingRepository:
         if kind is not None:
             criteria["kind"] = kind.value
         return await self._records.find(_after(criteria, after_id), limit=limit)
+
+
+class MongoUnmaskedReadRepository(MongoUnmaskedReads):
+    """R-POP-6: every answer that showed residents' phones unmasked (jingwu_platform.unmasked_reads)."""
+
+    def __init__(self, database: AsyncDatabase[Document], outbox: OutboxRegistry) -> None:
+        super().__init__(database, UNMASKED_READS, outbox)

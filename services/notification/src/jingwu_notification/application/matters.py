@@ -1,12 +1,14 @@
 """Use cases of the callback pledge (R-NOT-3): entrust, answer back, rate, escalate the overdue ones —
 and appointments with a room (R-NOT-4). Residents reach these through the online police room
-(entrypoints/resident_api.py); officers over gRPC."""
+(entrypoints/resident_api.py); officers over gRPC, where every answer goes through ``present_matters``
+/ ``present_appointments``: residents' phones masked unless the caller may see them, and every
+unmasked answer audited (R-POP-6)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from google.protobuf.message import Message
@@ -16,6 +18,7 @@ from jingwu_platform.errors import NotFound
 from jingwu_platform.paging import next_page_token, page_limit
 from jingwu_platform.proto_values import local_date_to_proto, timestamp
 from jingwu_platform.schedule import Period
+from jingwu_platform.unmasked_reads import UnmaskedReadAudit, UnmaskedReadRepository
 from jingwu_platform.usecase import UseCaseKit, retry_on_conflict
 
 from jingwu_notification.adapters.proto_mapping import ANSWER_METHOD
@@ -39,6 +42,7 @@ from jingwu_notification.domain.matters import (
     rate_matter,
     same_phone,
     satisfaction_score,
+    shown_fields,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ class MatterApplication:
         matters: MatterRepository,
         *,
         appointments: AppointmentRepository,
+        unmasked_reads: UnmaskedReadRepository,
         rooms: RoomDirectory,
         postings: PostingDirectory,
         staff: RoomStaff,
@@ -67,6 +72,7 @@ class MatterApplication:
         self._kit = kit
         self._matters = matters
         self._appointments = appointments
+        self._audit = UnmaskedReadAudit(kit, unmasked_reads, notification_events.ResidentDataReadUnmasked)
         self._rooms = rooms
         self._postings = postings
         self._staff = staff
@@ -225,6 +231,37 @@ class MatterApplication:
     def may_see_phone(self, caller: Caller, matter: EntrustedMatter) -> bool:
         """R-POP-6: the owner calls the resident back; others need the PII reader role."""
         return caller.has(Role.PII_READER) or caller.subject == matter.owner_officer_id
+
+    async def present_matters(
+        self, matters: Sequence[EntrustedMatter], *, caller: Caller, method: str
+    ) -> list[EntrustedMatter]:
+        """R-POP-6: each resident's phone masked unless the caller may see it (``may_see_phone``); an
+        answer that shows any unmasked is audited — one record and one ResidentDataReadUnmasked event
+        for the whole call, never carrying the numbers, written before the answer leaves."""
+        visible = [self.may_see_phone(caller, m) for m in matters]
+        unmasked = [m for m, v in zip(matters, visible, strict=True) if v]
+        await self._audit.record(
+            [(m.matter_id, shown_fields(m.resident_phone)) for m in unmasked],
+            caller=caller,
+            method=method,
+            records_field="matter_ids",
+        )
+        return [m if v else m.masked() for m, v in zip(matters, visible, strict=True)]
+
+    async def present_appointments(
+        self, appointments: Sequence[Appointment], *, caller: Caller, method: str
+    ) -> list[Appointment]:
+        """R-POP-6: residents' phones masked unless the caller is a PII reader, and every unmasked
+        answer audited as ``present_matters`` does."""
+        if not caller.has(Role.PII_READER):
+            return [a.masked() for a in appointments]
+        await self._audit.record(
+            [(a.appointment_id, shown_fields(a.resident_phone)) for a in appointments],
+            caller=caller,
+            method=method,
+            records_field="appointment_ids",
+        )
+        return list(appointments)
 
     async def list_open(
         self, *, room_id: str, page_size: int, page_token: str

@@ -65,6 +65,12 @@ def mask_phone(phone: str) -> str:
     return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
 
 
+def shown_fields(phone: str) -> tuple[str, ...]:
+    """The personal fields an unmasked matter or appointment reveals (the audit names them, R-POP-6):
+    its resident's phone, when there is one."""
+    return ("resident_phone",) if phone else ()
+
+
 def same_phone(given: str, stored: str) -> bool:
     """Constant-time comparison, so response times do not tell how much of a phone number matched."""
     return hmac.compare_digest(normalize_phone(given).encode(), stored.encode())
@@ -94,6 +100,10 @@ class EntrustedMatter:
 
     def overdue(self, today: date) -> bool:
         return self.status is MatterStatus.OPEN and today > self.due_date
+
+    def masked(self) -> EntrustedMatter:
+        """The matter as a caller who may not see the resident's phone sees it (R-POP-6)."""
+        return replace(self, resident_phone=mask_phone(self.resident_phone))
 
 
 def entrust_matter(
@@ -194,6 +204,10 @@ class Appointment:
     start_time: datetime
     create_time: datetime
     created_by: str = ""
+
+    def masked(self) -> Appointment:
+        """The appointment as a caller who may not see the resident's phone sees it (R-POP-6)."""
+        return replace(self, resident_phone=mask_phone(self.resident_phone))
 
 
 def book_appointment(

@@ -34,6 +34,7 @@ from jingwu_notification.application.matters import MatterApplication
 from jingwu_notification.application.meetings import MeetingApplication
 from jingwu_notification.application.notices import NoticeApplication
 from jingwu_notification.application.reminders import ReminderApplication
+from jingwu_notification.domain.matters import EntrustedMatter
 
 # Who may call what. Reads are open to every caller of the district (and to the city-level reader,
 # R-NOT-5); room officers and their leaders publish notices, hold meetings and answer matters (which
@@ -50,7 +51,8 @@ ACCESS = AccessPolicy(
         "ListResidentMeetings": READ,
         "EntrustMatter": allow(*_ROOM_STAFF, Role.SERVICE, idempotency_key="request_id"),
         "AnswerMatter": allow(*_ROOM_STAFF),
-        # Open matters name residents: room staff only, phones masked unless owner or PII reader.
+        # Open matters name residents: room staff only, phones masked unless owner or PII reader, and
+        # every unmasked answer audited (R-POP-6, MatterApplication.present_matters).
         "ListOpenMatters": allow(*_ROOM_STAFF),
         "DraftWeeklyNotice": allow(*_ROOM_STAFF),
         "EditNoticeDraft": allow(*_ROOM_STAFF),
@@ -222,10 +224,16 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
 
     # --- matters and appointments (R-NOT-3, R-NOT-4) ---------------------------------------------
 
+    async def _shown_matter(self, matter: EntrustedMatter, method: str) -> notification_pb2.EntrustedMatter:
+        """R-POP-6: the phone as the caller may see it, an unmasked one audited before it leaves."""
+        (shown,) = await self._uc.matters.present_matters(
+            [matter], caller=current_caller(), method=f"{SERVICE_NAME}/{method}"
+        )
+        return matter_to_proto(shown)
+
     async def EntrustMatter(  # noqa: N802
         self, request: notification_pb2.EntrustMatterRequest, context: Context
     ) -> notification_pb2.EntrustMatterResponse:
-        caller = current_caller()
         matter = await self._uc.matters.entrust(
             room_id=request.room_id,
             resident_name=request.resident_name,
@@ -233,58 +241,53 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             description=request.description,
             owner_officer_id=request.owner_officer_id,
             due_date=local_date_from_proto(request.due_date) if request.HasField("due_date") else None,
-            caller=caller,
+            caller=current_caller(),
             request_id=request.request_id,
         )
-        unmasked = self._uc.matters.may_see_phone(caller, matter)
         return notification_pb2.EntrustMatterResponse(
-            entrusted_matter=matter_to_proto(matter, unmasked=unmasked)
+            entrusted_matter=await self._shown_matter(matter, "EntrustMatter")
         )
 
     async def AnswerMatter(  # noqa: N802
         self, request: notification_pb2.AnswerMatterRequest, context: Context
     ) -> notification_pb2.AnswerMatterResponse:
-        caller = current_caller()
         matter = await self._uc.matters.answer(
             matter_id=request.matter_id,
             answer=request.answer,
             method=ANSWER_METHOD.from_proto(request.method),
-            caller=caller,
+            caller=current_caller(),
         )
-        unmasked = self._uc.matters.may_see_phone(caller, matter)
         return notification_pb2.AnswerMatterResponse(
-            entrusted_matter=matter_to_proto(matter, unmasked=unmasked)
+            entrusted_matter=await self._shown_matter(matter, "AnswerMatter")
         )
 
     async def ListOpenMatters(  # noqa: N802
         self, request: notification_pb2.ListOpenMattersRequest, context: Context
     ) -> notification_pb2.ListOpenMattersResponse:
-        caller = current_caller()
         found, token = await self._uc.matters.list_open(
             room_id=request.room_id, page_size=request.page.page_size, page_token=request.page.page_token
         )
-        response = notification_pb2.ListOpenMattersResponse(
-            matters=[matter_to_proto(m, unmasked=self._uc.matters.may_see_phone(caller, m)) for m in found]
+        shown = await self._uc.matters.present_matters(
+            found, caller=current_caller(), method=f"{SERVICE_NAME}/ListOpenMatters"
         )
+        response = notification_pb2.ListOpenMattersResponse(matters=[matter_to_proto(m) for m in shown])
         response.page.next_page_token = token
         return response
 
     async def GetMatter(  # noqa: N802
         self, request: notification_pb2.GetMatterRequest, context: Context
     ) -> notification_pb2.GetMatterResponse:
-        caller = current_caller()
         matter = await self._uc.matters.get(request.matter_id)
-        unmasked = self._uc.matters.may_see_phone(caller, matter)
-        return notification_pb2.GetMatterResponse(entrusted_matter=matter_to_proto(matter, unmasked=unmasked))
+        return notification_pb2.GetMatterResponse(
+            entrusted_matter=await self._shown_matter(matter, "GetMatter")
+        )
 
     async def RecordSatisfaction(  # noqa: N802
         self, request: notification_pb2.RecordSatisfactionRequest, context: Context
     ) -> notification_pb2.RecordSatisfactionResponse:
-        caller = current_caller()
         matter = await self._uc.matters.rate(matter_id=request.matter_id, rating=request.rating)
-        unmasked = self._uc.matters.may_see_phone(caller, matter)
         return notification_pb2.RecordSatisfactionResponse(
-            entrusted_matter=matter_to_proto(matter, unmasked=unmasked)
+            entrusted_matter=await self._shown_matter(matter, "RecordSatisfaction")
         )
 
     async def BookAppointment(  # noqa: N802
@@ -300,20 +303,22 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
             caller=caller,
             request_id=request.request_id,
         )
-        unmasked = caller.has(Role.PII_READER)
-        return notification_pb2.BookAppointmentResponse(
-            appointment=appointment_to_proto(appointment, unmasked=unmasked)
+        (shown,) = await self._uc.matters.present_appointments(
+            [appointment], caller=caller, method=f"{SERVICE_NAME}/BookAppointment"
         )
+        return notification_pb2.BookAppointmentResponse(appointment=appointment_to_proto(shown))
 
     async def ListAppointments(  # noqa: N802
         self, request: notification_pb2.ListAppointmentsRequest, context: Context
     ) -> notification_pb2.ListAppointmentsResponse:
-        unmasked = current_caller().has(Role.PII_READER)
         found, token = await self._uc.matters.list_appointments(
             room_id=request.room_id, page_size=request.page.page_size, page_token=request.page.page_token
         )
+        shown = await self._uc.matters.present_appointments(
+            found, caller=current_caller(), method=f"{SERVICE_NAME}/ListAppointments"
+        )
         response = notification_pb2.ListAppointmentsResponse(
-            appointments=[appointment_to_proto(a, unmasked=unmasked) for a in found]
+            appointments=[appointment_to_proto(a) for a in shown]
         )
         response.page.next_page_token = token
         return response

@@ -42,6 +42,7 @@ from jingwu_notification.adapters.repository import (
     MongoMeetingRepository,
     MongoNoticeRepository,
     MongoReminderRepository,
+    MongoUnmaskedReadRepository,
 )
 from jingwu_notification.adapters.webhooks import WebhookSender
 from jingwu_notification.application.channels import MessageSender
@@ -138,6 +139,7 @@ def build(
     follow_ups = MongoFollowUpRepository(db, outbox)
     matters = MongoMatterRepository(db, outbox)
     appointments = MongoAppointmentRepository(db, outbox)
+    unmasked_reads = MongoUnmaskedReadRepository(db, outbox)
     reminders = MongoReminderRepository(db, outbox)
     findings = MongoFindingRepository(db, outbox)
     subscriptions = MongoSubscriptionRepository(db, outbox)
@@ -150,7 +152,13 @@ def build(
     notice_app = NoticeApplication(kit, notices, rooms, facts, staff)
     meeting_app = MeetingApplication(kit, meetings, follow_ups, staff)
     matter_app = MatterApplication(
-        kit, matters, appointments=appointments, rooms=rooms, postings=postings, staff=staff
+        kit,
+        matters,
+        appointments=appointments,
+        unmasked_reads=unmasked_reads,
+        rooms=rooms,
+        postings=postings,
+        staff=staff,
     )
     reminder_app = ReminderApplication(kit, reminders, rooms, postings)
     checks = RuleChecks(
@@ -240,6 +248,7 @@ def build(
         follow_ups,
         matters,
         appointments,
+        unmasked_reads,
         reminders,
         findings,
         deliveries,

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from jingwu_platform.calendar import DateRange
 from jingwu_platform.repository import FakeOutbox, InMemoryAggregates, InMemoryDocuments, after, before
+from jingwu_platform.unmasked_read_store import InMemoryUnmaskedReads
 from jingwu_platform.usecase import Outgoing
 
 from jingwu_personnel.application.ports import (
@@ -32,7 +33,7 @@ from jingwu_personnel.domain.assessment import Assessment
 from jingwu_personnel.domain.assessment_inputs import DutyEvidence, FamiliarisationWeek
 from jingwu_personnel.domain.conduct import ConductRecord
 from jingwu_personnel.domain.findings import Finding
-from jingwu_personnel.domain.officers import Officer, UnmaskedRead
+from jingwu_personnel.domain.officers import Officer
 from jingwu_personnel.domain.periods import Period
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.ratings import Rating
@@ -71,11 +72,6 @@ class InMemoryOfficerRepository(InMemoryAggregates[Officer]):
             ),
             limit=query.limit,
         )
-
-
-class InMemoryUnmaskedReadRepository(InMemoryDocuments[UnmaskedRead]):
-    def __init__(self, outbox: FakeOutbox | None = None) -> None:
-        super().__init__(lambda r: r.read_id, outbox)
 
 
 def _held_during(posting: Posting, query: PostingQuery) -> bool:
@@ -323,7 +319,7 @@ def memory_repositories(outbox: FakeOutbox | None = None) -> Repositories:
     shared = outbox or FakeOutbox()
     return Repositories(
         officers=InMemoryOfficerRepository(shared),
-        unmasked_reads=InMemoryUnmaskedReadRepository(shared),
+        unmasked_reads=InMemoryUnmaskedReads(shared),
         postings=InMemoryPostingRepository(shared),
         villages=InMemoryVillageRepository(shared),
         logs=InMemoryVisitLogRepository(shared),

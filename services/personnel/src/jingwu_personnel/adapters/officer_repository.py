@@ -1,22 +1,23 @@
 """Officers (``personnel.officers``, versioned) and the audit of unmasked reads
-(``personnel.unmasked_reads``, R-POP-6, append-only) in MongoDB, each write carrying its events.
-The mapping is the generic codec's; an officer's ``audit`` is the stored sub-document it always was."""
+(``personnel.unmasked_reads``, R-POP-6, append-only: the platform's trail, jingwu_platform.unmasked_reads)
+in MongoDB, each write carrying its events. The mapping is the generic codec's; an officer's ``audit`` is
+the stored sub-document it always was, and a read's records are stored as ``officer_ids``, as always."""
 
 from __future__ import annotations
 
 from jingwu_platform.codec import DocumentCodec
 from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import OutboxRegistry
-from jingwu_platform.repository import MongoAggregates, MongoDocuments
+from jingwu_platform.repository import MongoAggregates
+from jingwu_platform.unmasked_read_store import MongoUnmaskedReads
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jingwu_personnel.application.ports import OfficerQuery
-from jingwu_personnel.domain.officers import Officer, UnmaskedRead
+from jingwu_personnel.domain.officers import Officer
 
 OFFICERS = "personnel.officers"
 UNMASKED_READS = "personnel.unmasked_reads"
 OFFICER_CODEC = DocumentCodec(Officer, id_field="officer_id")
-UNMASKED_READ_CODEC = DocumentCodec(UnmaskedRead, id_field="read_id")
 
 
 class MongoOfficerRepository(MongoAggregates[Officer]):
@@ -47,9 +48,6 @@ class MongoOfficerRepository(MongoAggregates[Officer]):
         return await self.find(criteria, limit=query.limit)
 
 
-class MongoUnmaskedReadRepository(MongoDocuments[UnmaskedRead]):
+class MongoUnmaskedReadRepository(MongoUnmaskedReads):
     def __init__(self, database: AsyncDatabase[Document], outbox: OutboxRegistry) -> None:
-        super().__init__(database, UNMASKED_READS, UNMASKED_READ_CODEC, outbox)
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("reader_id", 1), ("read_time", 1)])
+        super().__init__(database, UNMASKED_READS, outbox, records_field="officer_ids")

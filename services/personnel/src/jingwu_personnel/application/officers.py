@@ -9,6 +9,7 @@ from jingwu.personnel.v1 import events_pb2
 from jingwu_platform.auth import Caller, Role
 from jingwu_platform.errors import NotFound, Validator
 from jingwu_platform.paging import next_page_token, page_limit
+from jingwu_platform.unmasked_reads import UnmaskedReadAudit, UnmaskedReadRepository
 from jingwu_platform.usecase import UseCaseKit
 
 from jingwu_personnel.adapters.proto_mapping import event_officer
@@ -19,7 +20,6 @@ from jingwu_personnel.application.ports import (
     PostingQuery,
     PostingRepository,
     StaffingChecks,
-    UnmaskedReadRepository,
     VillageRepository,
 )
 from jingwu_personnel.application.posting_ledger import Ending, PostingLedger
@@ -32,7 +32,7 @@ from jingwu_personnel.domain.officers import (
     OfficerStatus,
     masked,
     register_officer,
-    unmasked_read,
+    unmasked_fields,
     update_officer,
 )
 from jingwu_personnel.domain.postings import Posting
@@ -51,7 +51,7 @@ class OfficerApplication:
     ) -> None:
         self._kit = kit
         self._officers = officers
-        self._unmasked_reads = unmasked_reads
+        self._audit = UnmaskedReadAudit(kit, unmasked_reads, events_pb2.OfficerDataReadUnmasked)
         self._postings = postings
         self._staffing = staffing
         self._ledger = PostingLedger(kit, postings, villages)
@@ -92,30 +92,12 @@ class OfficerApplication:
         written before the data leaves: no unaudited read."""
         if not caller.has(Role.PII_READER):
             return [masked(o) for o in officers]
-        kit = self._kit
-        read = unmasked_read(
-            officers,
-            read_id=kit.ids.new(),
-            reader_id=caller.subject,
-            reader_roles=[r.value for r in caller.roles],
+        await self._audit.record(
+            [(o.officer_id, unmasked_fields(o)) for o in officers],
+            caller=caller,
             method=method,
-            at=kit.now(),
+            records_field="officer_ids",
         )
-        if read is not None:
-            event = kit.events(
-                events_pb2.OfficerDataReadUnmasked(
-                    district_code=kit.district,
-                    read_id=read.read_id,
-                    reader_id=read.reader_id,
-                    reader_roles=list(read.reader_roles),
-                    method=read.method,
-                    officer_ids=list(read.officer_ids),
-                    fields=list(read.fields),
-                    occur_time=kit.events.occur_time(),
-                ),
-                key=caller.subject,
-            )
-            await self._unmasked_reads.insert(read, [event])
         return list(officers)
 
     async def list_officers(

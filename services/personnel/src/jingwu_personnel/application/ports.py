@@ -21,13 +21,14 @@ from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 from jingwu_platform.calendar import DateRange
+from jingwu_platform.unmasked_reads import UnmaskedReadRepository
 from jingwu_platform.usecase import Outgoing
 
 from jingwu_personnel.domain.assessment import Assessment, AssessmentStatus
 from jingwu_personnel.domain.assessment_inputs import DutyEvidence, FamiliarisationWeek
 from jingwu_personnel.domain.conduct import ConductRecord
 from jingwu_personnel.domain.findings import STRUCTURAL_KINDS, Finding, FindingKind, FindingStatus
-from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole, OfficerStatus, UnmaskedRead
+from jingwu_personnel.domain.officers import Branch, Officer, OfficerRole, OfficerStatus
 from jingwu_personnel.domain.periods import Period
 from jingwu_personnel.domain.postings import Posting
 from jingwu_personnel.domain.ratings import Rating
@@ -213,12 +214,6 @@ class RatingRepository(Protocol):
         """Every rating submitted for the period (resubmissions included; domain/ratings.py picks each
         rater's latest)."""
         ...
-
-
-class UnmaskedReadRepository(Protocol):
-    """R-POP-6 audit records, each written with its event before the data leaves."""
-
-    async def insert(self, read: UnmaskedRead, events: Sequence[Outgoing] = ()) -> bool: ...
 
 
 @dataclass(frozen=True)

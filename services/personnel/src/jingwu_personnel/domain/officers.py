@@ -10,7 +10,6 @@ civilians of the prevention network and hold neither base role.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -275,43 +274,6 @@ def masked(officer: Officer) -> Officer:
 
 
 def unmasked_fields(officer: Officer) -> tuple[str, ...]:
-    """Which personal fields an unmasked read actually reveals (the audit names them, R-POP-6)."""
+    """Which personal fields an unmasked read actually reveals (the audit names them, R-POP-6:
+    jingwu_platform.unmasked_reads)."""
     return tuple(name for name in ("id_number", "phone") if getattr(officer, name))
-
-
-@dataclass(frozen=True)
-class UnmaskedRead:
-    """R-POP-6: the audit record of one read that showed identity or phone numbers, written before the
-    data leaves. It names the fields shown, never their values."""
-
-    read_id: str
-    reader_id: str
-    reader_roles: tuple[str, ...]
-    method: str
-    officer_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-    read_time: datetime
-
-
-def unmasked_read(
-    officers: Iterable[Officer],
-    *,
-    read_id: str,
-    reader_id: str,
-    reader_roles: Iterable[str],
-    method: str,
-    at: datetime,
-) -> UnmaskedRead | None:
-    """What an unmasked read of ``officers`` reveals, or None when it reveals nothing (no numbers on file)."""
-    shown = [o for o in officers if unmasked_fields(o)]
-    if not shown:
-        return None
-    return UnmaskedRead(
-        read_id=read_id,
-        reader_id=reader_id,
-        reader_roles=tuple(sorted(reader_roles)),
-        method=method,
-        officer_ids=tuple(o.officer_id for o in shown),
-        fields=tuple(sorted({f for o in shown for f in unmasked_fields(o)})),
-        read_time=at,
-    )
