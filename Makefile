@@ -89,7 +89,7 @@ test-fast: gen
 # Benchmarks (never part of make test): each prints a Markdown table; the output of this run goes to
 # .data/bench/<name>.md, and docs/benchmarks.md holds the figures with the machine they were measured on.
 # BENCH=<name> runs one of them. The population benchmark loads 1,000,000 residents (about an hour here).
-BENCHES := metrics_path kafka_path store_id_lookups territory_events bench_evidence bench_population codec gateway consumer
+BENCHES := metrics_path kafka_path store_id_lookups territory_events bench_evidence bench_population codec gateway consumer latency
 BENCH ?= $(BENCHES)
 bench: gen fetch
 	@mkdir -p .data/bench
@@ -98,7 +98,7 @@ bench: gen fetch
 	  territory_events) script=services/personnel/bench/$$name.py; args= ;; \
 	  bench_evidence) script=services/patrol/bench/$$name.py; args= ;; \
 	  bench_population) script=services/population/bench/$$name.py; args= ;; \
-	  codec|gateway|consumer) script=services/telemetry/bench/bench_telemetry.py; args=$$name ;; \
+	  codec|gateway|consumer|latency) script=services/telemetry/bench/bench_telemetry.py; args=$$name ;; \
 	  *) echo "unknown benchmark $$name (one of: $(BENCHES))" >&2; exit 2 ;; esac; \
 	  $(UV) run --frozen python $$script $$args | tee .data/bench/$$name.md; done
 
