@@ -380,7 +380,9 @@ async def bench_gateway(  # noqa: PLR0915 - one benchmark, step by step
     interval: float,
     ramp: float,
     kafka_pid: int | None = None,
+    default_gc: bool = False,
 ) -> list[tuple[str, str]]:
+    from jingwu_platform.gc_tuning import freeze_startup_objects, relax_collection
     from jingwu_platform.kafka import ensure_topics
     from jingwu_telemetry.gateway.counters import GatewayCounters
     from jingwu_telemetry.gateway.directory import DeviceDirectory, DirectoryEntry
@@ -408,7 +410,11 @@ async def bench_gateway(  # noqa: PLR0915 - one benchmark, step by step
         host="127.0.0.1",
         limits=limits,
     )
+    if not default_gc:  # as jingwu_telemetry.gateway.main does
+        relax_collection()
     await gateway.start()
+    if not default_gc:
+        freeze_startup_objects()
     shares = [connections // processes + (1 if p < connections % processes else 0) for p in range(processes)]
     clients = []
     first = 0
@@ -485,6 +491,7 @@ async def bench_gateway(  # noqa: PLR0915 - one benchmark, step by step
     p50, p99 = percentile(latencies, 0.50) / 1000, percentile(latencies, 0.99) / 1000
     client_cpu = ", ".join(f"{s.cpu_s / seconds * 100:.0f}%" for s in results)
     how = f"open loop, a report every {interval:g} s per connection" if open_loop else "closed loop"
+    how += ", CPython's default GC schedule" if default_gc else ", the gateway's GC schedule"
     refused = dict(gateway.counters.refused) or "nothing"
     return [
         (
@@ -1019,6 +1026,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one branch pe
         "--interval", type=float, default=1.0, help="gateway, open loop: seconds between a terminal's reports"
     )
     parser.add_argument("--ramp", type=float, default=500.0, help="gateway: connections opened a second")
+    parser.add_argument(
+        "--default-gc",
+        action="store_true",
+        help="gateway: CPython's default GC schedule instead of the gateway's (jingwu_platform.gc_tuning)",
+    )
     parser.add_argument("--first", type=int, default=0, help="clients: the first terminal's number")
     parser.add_argument("--rate", type=float, default=20_000.0, help="latency: fixes produced a second")
     parser.add_argument("--warmup", type=int, default=5, help="latency: seconds not counted at the start")
@@ -1076,6 +1088,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one branch pe
                         interval=args.interval,
                         ramp=args.ramp,
                         kafka_pid=kafka.pid,
+                        default_gc=args.default_gc,
                     )
                 )
             else:

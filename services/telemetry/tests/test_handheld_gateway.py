@@ -171,3 +171,20 @@ async def test_a_post_is_answered_200_only_once_kafka_has_it(stack: Stack) -> No
     assert status == 503
     await stack.handheld._publisher.start()
     assert (await post(stack, "/v1/positions", auth=auth, json=fix))[0] == 200
+
+
+async def test_a_post_beyond_the_publishers_bound_is_answered_503_at_once(stack: Stack) -> None:
+    """Admission (gateway.publisher): at the bound of fixes awaiting Kafka, a post is refused with 503
+    and Retry-After, nothing sent; below it the same post is stored."""
+    device, code = await stack.provision_handheld("app-5")
+    auth = basic(device.device_id, code)
+    fix = {"latitude": 33.6, "longitude": 116.9, "time": datetime.now(UTC).isoformat()}
+    publisher = stack.handheld._publisher
+    published = publisher.published
+    publisher.pending += publisher.max_pending  # as if that many fixes were awaiting their acks
+    try:
+        status, body = await post(stack, "/v1/positions", auth=auth, json=fix)
+    finally:
+        publisher.pending -= publisher.max_pending
+    assert status == 503 and "capacity" in body["error"] and publisher.published == published
+    assert (await post(stack, "/v1/positions", auth=auth, json=fix))[0] == 200

@@ -249,3 +249,26 @@ async def test_idle_connections_time_out_and_a_flood_is_cut_off(stack: Stack) ->
     # The server is still serving.
     _, probe = await asyncio.open_connection("127.0.0.1", stack.jt808.port)
     probe.close()
+
+
+async def test_a_report_beyond_the_publishers_bound_is_answered_failure_at_once(stack: Stack) -> None:
+    """Admission (gateway.publisher): while the publisher holds its bound of fixes awaiting Kafka, a
+    report is answered failure without being sent, counted "overloaded"; once they are acknowledged the
+    next report is answered success."""
+    identity = TerminalIdentity("13900000032", "T000032", "皖L00032")
+    await stack.provision_terminal(identity.phone, identity.plate)
+    terminal = await connected(stack, identity)
+    publisher = stack.jt808._publisher
+    try:
+        assert (await terminal.register()).result == 0
+        assert await terminal.authenticate() == Result.SUCCESS
+        published = publisher.published
+        publisher.pending += publisher.max_pending  # as if that many fixes were awaiting their acks
+        try:
+            assert await terminal.report(report_at(33.64, 116.97, NOW)) == Result.FAILURE
+        finally:
+            publisher.pending -= publisher.max_pending
+        assert stack.jt808.counters.refused["overloaded"] == 1 and publisher.published == published
+        assert await terminal.report(report_at(33.64, 116.97, NOW + timedelta(seconds=1))) == Result.SUCCESS
+    finally:
+        await terminal.close()

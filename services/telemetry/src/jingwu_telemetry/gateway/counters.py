@@ -6,7 +6,8 @@ MeterProvider). Names:
 
 - ``jingwu.jt808.frames`` ({frame}; message = hex message id, outcome = answered/ignored/...)
 - ``jingwu.jt808.frames.rejected`` ({frame}; reason = jt808.Reason: bad_check_code, length_mismatch, …)
-- ``jingwu.jt808.refused`` ({frame}; why = unauthenticated/unknown_device/rate_limited/…)
+- ``jingwu.jt808.refused`` ({frame}; why = unauthenticated/unknown_device/rate_limited/overloaded/
+  publish_failed/…)
 - ``jingwu.jt808.connections`` ({connection}; event = opened/closed/idle_timeout/flood)
 - ``jingwu.gateway.fixes.published`` ({fix}; gateway = jt808/handheld)
 - ``jingwu.handheld.requests`` ({request}; status = HTTP status)
@@ -46,7 +47,7 @@ class GatewayCounters:
             "jingwu.jt808.refused",
             [self._refused],
             unit="{frame}",
-            description="Well-formed frames refused (unauthenticated, unknown device, rate limit).",
+            description="Well-formed frames refused (unauthenticated, unknown device, rate limit, overload).",
         )
         meter.create_observable_counter(
             "jingwu.jt808.connections",

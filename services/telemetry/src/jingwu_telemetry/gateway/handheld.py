@@ -37,7 +37,7 @@ from jingwu_telemetry.domain.fix_rules import DEFAULT_RULES, FixRules, fix_viola
 from jingwu_telemetry.gateway.counters import GatewayCounters
 from jingwu_telemetry.gateway.directory import DeviceDirectory, DirectoryEntry
 from jingwu_telemetry.gateway.fixes import handheld_fix
-from jingwu_telemetry.gateway.publisher import FixPublisher
+from jingwu_telemetry.gateway.publisher import FixPublisher, PublisherOverloaded
 
 log = logging.getLogger(__name__)
 MAX_FIXES = 500
@@ -172,6 +172,11 @@ class HandheldGateway:
     async def _publish(self, fixes: list[telemetry_pb2.LocationFix]) -> web.Response:
         try:
             await self._publisher.publish(fixes)
+        except PublisherOverloaded:  # admission (gateway.publisher): nothing was sent
+            self.counters.requests[503] += 1
+            return web.json_response(
+                {"error": "the gateway is at capacity, try again"}, status=503, headers={"Retry-After": "5"}
+            )
         except Exception as error:
             log.warning("handheld fixes not published", extra={"error": repr(error)})
             self.counters.requests[503] += 1

@@ -32,7 +32,7 @@ from jingwu_telemetry.domain.clock_offset import ClockOffset
 from jingwu_telemetry.gateway.counters import GatewayCounters
 from jingwu_telemetry.gateway.directory import DeviceDirectory, DirectoryEntry
 from jingwu_telemetry.gateway.fixes import jt808_fix
-from jingwu_telemetry.gateway.publisher import FixPublisher
+from jingwu_telemetry.gateway.publisher import FixPublisher, PublisherOverloaded
 from jingwu_telemetry.gateway.registry_client import RegistryClients, RegistryUnavailable
 from jingwu_telemetry.jt808 import (
     Abandoned,
@@ -355,6 +355,13 @@ class Jt808Session:
         ]
         try:
             await self._publisher.publish(fixes)
+        except PublisherOverloaded:
+            # Admission (jingwu_telemetry.gateway.publisher): refused before anything was sent; the
+            # terminal is told at once and sends the fix again. Counted, not logged per frame.
+            self._counters.refused["overloaded"] += 1
+            if isinstance(body, PositionQueryResponse):
+                return []
+            return [self._general(header, reply_serial, Result.FAILURE)]
         except Exception as error:
             # Not on the topic: the terminal is told, and keeps the fix to send again.
             self._counters.refused["publish_failed"] += 1

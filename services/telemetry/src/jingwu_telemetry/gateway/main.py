@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from jingwu_platform.gc_tuning import freeze_startup_objects, relax_collection
 from jingwu_platform.logs import configure_logging
 
 from jingwu_telemetry.gateway.counters import GatewayCounters
@@ -62,6 +63,7 @@ def jt808_gateway(settings: GatewaySettings) -> tuple[GatewayProcess, Jt808Gatew
         client_id="jingwu-jt808-gateway",
         source="jingwu/city/jt808-gateway",
         linger_ms=settings.linger_ms,
+        max_pending=settings.max_pending_fixes,
     )
     registry = RegistryClients(
         targets=settings.registry_targets,
@@ -94,6 +96,7 @@ def handheld_gateway(settings: GatewaySettings) -> tuple[GatewayProcess, Handhel
         client_id="jingwu-handheld-gateway",
         source="jingwu/city/handheld-gateway",
         linger_ms=settings.linger_ms,
+        max_pending=settings.max_pending_fixes,
     )
     gateway = HandheldGateway(
         directory=directory,
@@ -107,10 +110,9 @@ def handheld_gateway(settings: GatewaySettings) -> tuple[GatewayProcess, Handhel
     return GatewayProcess([publisher, feed, gateway]), gateway
 
 
-def run_jt808() -> None:
-    settings = GatewaySettings()
-    configure_logging("jt808-gateway", "city", settings.log_level)
-    process, gateway = jt808_gateway(settings)
+def _serve(name: str, process: GatewayProcess, port: Callable[[], int]) -> None:
+    """Run a gateway process until SIGINT or SIGTERM; print ``<name> port=<port> ready`` once serving."""
+    relax_collection()  # many live sessions: the default GC schedule halved what a gateway answers
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -118,26 +120,23 @@ def run_jt808() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await process.start()
-        print(f"jingwu-jt808-gateway port={gateway.port} ready", flush=True)  # noqa: T201
+        freeze_startup_objects()
+        print(f"{name} port={port()} ready", flush=True)  # noqa: T201
         await stop.wait()
         await process.stop()
 
     asyncio.run(main())
+
+
+def run_jt808() -> None:
+    settings = GatewaySettings()
+    configure_logging("jt808-gateway", "city", settings.log_level)
+    process, gateway = jt808_gateway(settings)
+    _serve("jingwu-jt808-gateway", process, lambda: gateway.port)
 
 
 def run_handheld() -> None:
     settings = GatewaySettings()
     configure_logging("handheld-gateway", "city", settings.log_level)
     process, gateway = handheld_gateway(settings)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await process.start()
-        print(f"jingwu-handheld-gateway port={gateway.port} ready", flush=True)  # noqa: T201
-        await stop.wait()
-        await process.stop()
-
-    asyncio.run(main())
+    _serve("jingwu-handheld-gateway", process, lambda: gateway.port)

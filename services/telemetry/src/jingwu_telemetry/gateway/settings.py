@@ -28,6 +28,9 @@ class GatewaySettings(BaseSettings):
     # OsmAnd / Traccar Client posts carry only the device id; require its secret as HTTP Basic.
     osmand_require_secret: bool = True
     linger_ms: int = 5
+    # Fixes awaiting Kafka's acknowledgement at once; beyond it a message is answered failure at once
+    # (jingwu_telemetry.gateway.publisher: admission).
+    max_pending_fixes: int = Field(default=10_000, ge=1)
     log_level: str = "INFO"
 
     def secrets(self) -> dict[str, str]:
