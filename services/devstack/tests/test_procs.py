@@ -248,11 +248,16 @@ def test_wait_returns_the_name_of_the_process_that_exited(tmp_path: Path) -> Non
         assert sup.wait(poll_interval=0.05) == "short"
 
 
+# The supervisor in the foreground, as `make run` in a terminal: SIGINT is Ctrl-C there. A test run
+# started as a background job inherits SIGINT ignored (the shell's rule for background jobs), and
+# Python then never raises KeyboardInterrupt; the child restores the terminal's handler first.
 FOREGROUND = textwrap.dedent(
     """
+    import signal
     import sys
     from pathlib import Path
     from jingwu_devstack.procs import ProcessSpec, Supervisor
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with Supervisor(out=None) as sup:
         info = sup.start(ProcessSpec(name="child", argv=["sleep", "300"], log_path=Path(sys.argv[1])))
         print(info.pid, flush=True)
