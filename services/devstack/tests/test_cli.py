@@ -112,10 +112,17 @@ def test_port_in_use_is_reported_clearly(stack_env: dict[str, str]) -> None:
     assert "cannot start ferretdb" in up.stderr
 
 
+def _as_in_a_terminal() -> None:
+    """SIGINT as a terminal's foreground job has it: a test run started as a background job without job
+    control inherits it ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_foreground_up_stops_everything_on_ctrl_c(stack_env: dict[str, str]) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "jingwu_devstack", "up", "--foreground"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=stack_env,
+        preexec_fn=_as_in_a_terminal,  # noqa: PLW1509 - a test's child, no threads to deadlock
     )  # fmt: skip
     assert proc.stdout is not None
     lines = []
