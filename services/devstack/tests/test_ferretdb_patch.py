@@ -36,8 +36,8 @@ def test_every_edit_is_applied_to_a_copy_and_the_added_file_is_placed(tmp_path: 
         text = (source / edit.path).read_text()
         assert edit.new in text and edit.old not in text, edit.name
         assert "// before" in text and "// after" in text  # the rest of the file is kept
-    added = source / "internal/backends/sqlite/jingwu_id_pushdown.go"
-    assert "func idPushdown(" in added.read_text()
+    added = source / "internal/backends/sqlite/jingwu_pushdown.go"
+    assert "func pushdown(" in added.read_text()
     for edit in ferretdb_patch.EDITS:  # the module cache's copy is untouched
         assert edit.old in (module / edit.path).read_text()
 

@@ -8,7 +8,9 @@ collection shaped like ``platform.inbox`` (string ids ``<consumer>:<event id>``)
 times, one call after another over one connection (as every local process runs): ``find_one`` of an
 id that exists, of one that does not (an inbox check for a new event), an ``$in`` of 500 ids (half of
 them present: a batch consumer's inbox check), ``update_one`` by ``_id``, ``update_one`` by ``_id`` and
-another key (a version-checked save) and ``delete_one`` + re-insert by ``_id``. The upstream build is
+another key (a version-checked save), ``delete_one`` + re-insert by ``_id``, and two listings by plain
+fields (each document has a ``status``, one of 50, with an index, and a ``type``): ``find`` by
+``status`` (1/50 of the rows) and ``count_documents`` by ``{type, status}``. The upstream build is
 the launcher built from the committed go.mod without the patch, into
 ``<cache>/bin/ferretdb-upstream-<version>`` (once). Prints a Markdown table.
 """
@@ -35,6 +37,7 @@ from jingwu_devstack.stack import HOST, ferretdb_spec
 from pymongo import AsyncMongoClient
 
 PREFIX = "consumer.bench:"
+STATUSES = 50
 
 
 def say(line: str = "") -> None:
@@ -74,7 +77,7 @@ async def _row(inbox: Any, size: int, n: int) -> list[float]:
 
     async def delete_and_insert(i: int) -> None:
         await inbox.delete_one({"_id": present[i]})
-        await inbox.insert_one({"_id": present[i], "type": "t"})
+        await inbox.insert_one({"_id": present[i], "type": "t", "status": "s0"})
 
     return [
         await timed(n, lambda i: inbox.find_one({"_id": present[i]}, {"_id": 1})),
@@ -84,7 +87,16 @@ async def _row(inbox: Any, size: int, n: int) -> list[float]:
         # A version-checked save (jingwu_platform.repository): _id beside another key.
         await timed(n, lambda i: inbox.update_one({"_id": present[i], "type": "t"}, {"$set": {"v": i}})),
         await timed(n // 2, delete_and_insert),
+        # Listings by plain fields (ADR 0053, fields beside _id): a status's documents, a count.
+        await timed(max(1, n // 10), lambda i: _all(inbox.find({"status": f"s{i % STATUSES}"}, {"_id": 1}))),
+        await timed(
+            max(1, n // 10), lambda i: inbox.count_documents({"type": "t", "status": f"s{i % STATUSES}"})
+        ),
     ]
+
+
+async def _all(cursor: Any) -> int:
+    return len([d async for d in cursor])
 
 
 async def measure(url: str, sizes: list[int], n: int) -> list[list[float]]:
@@ -93,10 +105,16 @@ async def measure(url: str, sizes: list[int], n: int) -> list[list[float]]:
     rows: list[list[float]] = []
     have = 0
     try:
+        await inbox.create_index("status")
         for size in sizes:
             for first in range(have, size, 1000):
                 last = min(first + 1000, size)
-                await inbox.insert_many([{"_id": f"{PREFIX}{i}", "type": "t"} for i in range(first, last)])
+                await inbox.insert_many(
+                    [
+                        {"_id": f"{PREFIX}{i}", "type": "t", "status": f"s{i % STATUSES}"}
+                        for i in range(first, last)
+                    ]
+                )
             have = size
             rows.append([float(size), *await _row(inbox, size, n)])
     finally:
@@ -119,13 +137,13 @@ def main() -> int:
     say(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {load:.1f} at start. One connection, calls in a row, {args.n} per cell "
-        f"($in: {max(1, args.n // 20)}), ms per call.\n"
+        f"($in: {max(1, args.n // 20)}; listings: {max(1, args.n // 10)}), ms per call.\n"
     )
     say(
         "| build | rows | find_one (present) | find_one (missing) | $in 500 | update_one "
-        "| update_one {_id, type} | delete+insert |"
+        "| update_one {_id, type} | delete+insert | find {status} | count {type, status} |"
     )
-    say("|---|---:|---:|---:|---:|---:|---:|---:|")
+    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, binary in builds.items():
         data = Path(tempfile.mkdtemp(prefix="jingwu-bench-ids-"))
         try:

@@ -10,10 +10,13 @@ rewrites (``UPDATE … WHERE <id> = ?``) and every delete read the whole table: 
 The changes, nothing else:
 
 - ``IDColumn`` is written as the index's expression (``->'_id'``, the same value as ``->'$._id'``);
-- the WHERE clause of ``Query`` and ``Explain`` comes from ``idPushdown`` (the added file
-  ``services/devstack/ferretdb/_overlay/internal/backends/sqlite/jingwu_id_pushdown.go``), which also
-  pushes down ``{_id: {$in: [...]}}`` of strings or ObjectIDs, and either of them beside other keys
-  (``{_id: x, version: 3}``: a version-checked save; upstream reads the table for it).
+- the WHERE clause of ``Query`` and ``Explain`` comes from ``pushdown`` (the added file
+  ``services/devstack/ferretdb/_overlay/internal/backends/sqlite/jingwu_pushdown.go``), which also
+  pushes down ``{_id: {$in: [...]}}`` of strings or ObjectIDs, either of them beside other keys
+  (``{_id: x, version: 3}``: a version-checked save; upstream reads the table for it), and equality or
+  ``$in`` of strings or booleans on plain top-level fields (``{district, status, kind}``), on the
+  expression of FerretDB's index on the field and keeping every array (MongoDB's equality matches an
+  array holding the value), so a listing probes the field's index instead of decoding every row.
 
 They are applied to a copy of FerretDB's source in the cache, which the build uses through an alternate
 go.mod (``go build -modfile``, a ``replace``; the module cache and the committed go.mod stay untouched;
@@ -77,11 +80,11 @@ EDITS = (
         new="""IDColumn = DefaultColumn + "->'_id'\"""",
     ),
     Edit(
-        name="query: _id equality and $in pushed down, beside other keys too",
+        name="query: _id and plain top-level fields pushed down (equality, $in), beside other keys",
         path="internal/backends/sqlite/collection.go",
         old=_QUERY_WHERE,
         new="""\
-	whereClause, args = idPushdown(params.Filter)
+	whereClause, args, _ = pushdown(params.Filter)
 """,
     ),
     Edit(
@@ -89,8 +92,7 @@ EDITS = (
         path="internal/backends/sqlite/collection.go",
         old=_EXPLAIN_WHERE,
         new="""\
-	whereClause, args = idPushdown(params.Filter)
-	filterPushdown = whereClause != "" && params.Filter.Len() == 1
+	whereClause, args, filterPushdown = pushdown(params.Filter)
 """,
     ),
 )
