@@ -21,7 +21,7 @@ from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.repository import InMemoryAggregates, MongoAggregates
 from jingwu_platform.testing import scratch_database
-from jingwu_platform.usecase import FakeClock, Ids, UseCaseKit, require_role, retry_on_conflict
+from jingwu_platform.usecase import FakeClock, Ids, UseCaseKit, require_role, retry_on_conflict, uuid5_text
 from pymongo.asynchronous.database import AsyncDatabase
 
 
@@ -81,6 +81,17 @@ def test_codec_round_trips_every_supported_shape() -> None:
     assert CODEC.from_document(document) == original
 
 
+def test_codec_stores_optional_and_sequence_scalars_as_plain_values_in_new_lists() -> None:
+    with_note = replace(sample(), note="备注𠀋", stops=(Stop("西门", (time(7, 0), time(8, 0)), ("a", "b")),))
+    document = CODEC.to_document(with_note)
+    assert document["note"] == "备注𠀋" and CODEC.to_document(sample())["note"] is None
+    tags = document["stops"][0]["tags"]
+    assert tags == ["a", "b"] and isinstance(tags, list)  # a list the store can take, not the tuple
+    tags.append("changed")  # the encoded document shares no list with the aggregate
+    assert with_note.stops[0].tags == ("a", "b")
+    assert CODEC.from_document(CODEC.to_document(with_note)) == with_note
+
+
 def test_codec_fills_fields_missing_from_old_documents_with_their_defaults() -> None:
     document = CODEC.to_document(sample())
     for added_later in ("note", "counts", "stops", "version"):
@@ -113,6 +124,16 @@ def test_stable_ids_repeat_for_the_same_request_and_differ_across_districts() ->
     assert one.for_request("room", "req-1") != one.for_request("room", "req-2")
     assert one.for_request("room", "req-1") != other.for_request("room", "req-1")
     assert one.for_request("room", "") != one.for_request("room", "")  # no key: a new record each time
+
+
+@pytest.mark.parametrize(
+    "name", ["", "01/room/req-1", "01/resident/34120219900307001X", "名字𠀋/", "a" * 300]
+)
+def test_stable_ids_are_the_rfc_uuid5_of_the_name(name: str) -> None:
+    namespace = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")  # RFC 9562's URL namespace
+    assert uuid5_text(namespace, name) == str(uuid.uuid5(namespace, name))
+    assert uuid.UUID(uuid5_text(namespace, name)).version == 5
+    assert Ids(namespace, "01").stable("room", "req-1") == str(uuid.uuid5(namespace, "01/room/req-1"))
 
 
 async def test_retry_on_conflict_decides_again_then_gives_up() -> None:

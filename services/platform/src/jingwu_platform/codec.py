@@ -58,9 +58,10 @@ def _codec_for(hint: Any, nested: bool = False) -> tuple[_Encode, _Decode]:
     encode, decode = _plain_codec(hint, nested)
     if not optional:
         return encode, decode
+    # None passes through the identity unchanged, so an optional scalar keeps the identity's fast path.
     return (
-        lambda v: None if v is None else encode(v),
-        lambda v: None if v is None else decode(v),
+        encode if encode is _identity else lambda v: None if v is None else encode(v),
+        decode if decode is _identity else lambda v: None if v is None else decode(v),
     )
 
 
@@ -83,6 +84,8 @@ def _sequence_codec(hint: Any, origin: Any, nested: bool) -> tuple[_Encode, _Dec
 
         def encode_items(v: Any) -> Any:
             items = sorted(v) if origin in (frozenset, set) else v
+            if item_encode is _identity:
+                return list(items)
             return [item_encode(x) for x in items]
 
         def decode_items(v: Any) -> Any:
@@ -164,7 +167,12 @@ class DocumentCodec(Generic[A]):
             self._fields.append((f.name, stored, encode, decode, default))
 
     def encode_fields(self, obj: Any) -> Document:
-        return {stored: encode(getattr(obj, name)) for name, stored, encode, _, _ in self._fields}
+        # A field stored as it is (most scalars) is read without calling its encoder.
+        return {
+            stored: value if encode is _identity else encode(value)
+            for name, stored, encode, _, _ in self._fields
+            for value in (getattr(obj, name),)
+        }
 
     def decode_fields(self, document: Mapping[str, Any]) -> Any:
         values: dict[str, Any] = {}

@@ -17,6 +17,7 @@ An application class takes a ``UseCaseKit`` and its repositories (Protocols), no
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,6 +77,17 @@ class FakeClock:
         return self._at
 
 
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))``, without building the UUID object (RFC 9562 §5.5: the
+    first 16 bytes of SHA-1 over the namespace and the name, with the version and variant bits set).
+    A bulk import makes one per record, and ``uuid.UUID``'s checks were a quarter of its time."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 @dataclass(frozen=True)
 class Ids:
     """Record ids of one service in one district.
@@ -88,7 +100,7 @@ class Ids:
     district: str
 
     def stable(self, *parts: str) -> str:
-        return str(uuid.uuid5(self.namespace, "/".join((self.district, *parts))))
+        return uuid5_text(self.namespace, "/".join((self.district, *parts)))
 
     def for_request(self, kind: str, request_id: str) -> str:
         """The id a create command with this client ``request_id`` gives its record (idempotent
