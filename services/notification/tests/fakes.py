@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from jingwu_notification.adapters.event_payloads import known_event_types
 from jingwu_notification.adapters.memory import (
     InMemoryAppointmentRepository,
     InMemoryContactDirectory,
@@ -32,10 +31,10 @@ from jingwu_notification.application.matters import MatterApplication
 from jingwu_notification.application.meetings import MeetingApplication
 from jingwu_notification.application.notices import SERVICE, NoticeApplication
 from jingwu_notification.application.reminders import ReminderApplication
-from jingwu_notification.application.staff import RoomStaff
 from jingwu_notification.application.subscriptions import SubscriptionApplication
 from jingwu_notification.domain.deliveries import ChannelKind, Delivery, RetryPolicy
 from jingwu_notification.domain.directory import PostingView, RoomView
+from jingwu_notification.entrypoints.wiring import Repositories, applications
 from jingwu_platform.auth import Caller, Role
 from jingwu_platform.repository import FakeOutbox
 from jingwu_platform.unmasked_read_store import InMemoryUnmaskedReads
@@ -122,45 +121,19 @@ def world(at: datetime = AT, policy: RetryPolicy | None = None) -> World:
     deliveries = InMemoryDeliveryRepository(outbox)
     rooms, postings = InMemoryRoomDirectory(), InMemoryPostingDirectory()
     facts, contacts = InMemoryFactRepository(), InMemoryContactDirectory()
-    staff = RoomStaff(postings)
     senders = {kind: RecordingSender() for kind in ChannelKind}
-    directory = DirectoryApplication(kit, rooms, postings, facts, contacts)
-    notice_app = NoticeApplication(kit, notices, rooms, facts, staff)
-    meeting_app = MeetingApplication(kit, meetings, follow_ups, staff)
-    matter_app = MatterApplication(
-        kit,
-        matters,
-        appointments=appointments,
-        unmasked_reads=unmasked_reads,
-        rooms=rooms,
-        postings=postings,
-        staff=staff,
+    repositories = Repositories(
+        notices=notices, meetings=meetings, follow_ups=follow_ups, matters=matters,
+        appointments=appointments, unmasked_reads=unmasked_reads, reminders=reminders,
+        findings=findings, subscriptions=subscriptions, deliveries=deliveries, rooms=rooms,
+        postings=postings, facts=facts, contacts=contacts,
+    )  # fmt: skip
+    apps = applications(
+        kit, repositories, channels=dict(senders), policy=policy, holder="test", jitter=lambda: 0.5
     )
-    reminder_app = ReminderApplication(kit, reminders, rooms, postings)
-    checks = RuleChecks(
-        kit,
-        findings=findings,
-        rooms=rooms,
-        notices=notice_app,
-        meetings=meeting_app,
-        matters=matter_app,
-        matter_records=matters,
-        reminders=reminder_app,
-    )
-    delivery_app = DeliveryApplication(
-        kit,
-        deliveries,
-        contacts,
-        subscriptions,
-        dict(senders),
-        policy=policy,
-        holder="test",
-        jitter=lambda: 0.5,
-    )
-    subscription_app = SubscriptionApplication(kit, subscriptions, delivery_app, known_event_types())
     return World(
         clock, outbox, kit, notices, meetings, follow_ups, matters, appointments, unmasked_reads,
         reminders, findings, subscriptions, deliveries, rooms, postings, facts, contacts, senders,
-        directory, notice_app, meeting_app, matter_app, reminder_app, checks, delivery_app,
-        subscription_app,
+        apps.directory, apps.notices, apps.meetings, apps.matters, apps.reminders, apps.checks,
+        apps.deliveries, apps.subscriptions,
     )  # fmt: skip

@@ -32,7 +32,7 @@ from jingwu_notification.adapters.directory import (
     MongoRoomDirectory,
 )
 from jingwu_notification.adapters.email import EmailSender, SmtpSettings
-from jingwu_notification.adapters.event_payloads import EVENT_MODULES, known_event_types
+from jingwu_notification.adapters.event_payloads import EVENT_MODULES
 from jingwu_notification.adapters.group_chat import GroupChatSender
 from jingwu_notification.adapters.repository import (
     MongoAppointmentRepository,
@@ -46,14 +46,8 @@ from jingwu_notification.adapters.repository import (
 )
 from jingwu_notification.adapters.webhooks import WebhookSender
 from jingwu_notification.application.channels import MessageSender
-from jingwu_notification.application.checks import RuleChecks
 from jingwu_notification.application.deliveries import DeliveryApplication
-from jingwu_notification.application.directory import DirectoryApplication
-from jingwu_notification.application.matters import MatterApplication
-from jingwu_notification.application.meetings import MeetingApplication
-from jingwu_notification.application.notices import SERVICE, NoticeApplication
-from jingwu_notification.application.reminders import ReminderApplication
-from jingwu_notification.application.staff import RoomStaff
+from jingwu_notification.application.notices import SERVICE
 from jingwu_notification.application.subscriptions import SubscriptionApplication
 from jingwu_notification.domain.deliveries import ChannelKind
 from jingwu_notification.entrypoints import grpc_api, subscriptions_grpc
@@ -75,6 +69,7 @@ from jingwu_notification.entrypoints.schedules import (
     WEEKLY_NOTICE_CHECK,
     WEEKLY_NOTICE_DRAFT,
 )
+from jingwu_notification.entrypoints.wiring import Repositories, applications
 
 __all__ = ["SCHEDULES", "build", "build_runtime", "run"]
 
@@ -134,58 +129,32 @@ def build(
     db, outbox = connections.database, connections.outbox
     kit = UseCaseKit.create(district, SERVICE, ID_NAMESPACE, clock=clock)
 
-    notices = MongoNoticeRepository(db, outbox)
-    meetings = MongoMeetingRepository(db, outbox)
-    follow_ups = MongoFollowUpRepository(db, outbox)
-    matters = MongoMatterRepository(db, outbox)
-    appointments = MongoAppointmentRepository(db, outbox)
-    unmasked_reads = MongoUnmaskedReadRepository(db, outbox)
-    reminders = MongoReminderRepository(db, outbox)
-    findings = MongoFindingRepository(db, outbox)
-    subscriptions = MongoSubscriptionRepository(db, outbox)
-    deliveries = MongoDeliveryRepository(db, outbox)
-    rooms, postings = MongoRoomDirectory(db), MongoPostingDirectory(db)
-    facts, contacts = MongoFactRepository(db), MongoContactDirectory(db)
-
-    staff = RoomStaff(postings)
-    directory = DirectoryApplication(kit, rooms, postings, facts, contacts)
-    notice_app = NoticeApplication(kit, notices, rooms, facts, staff)
-    meeting_app = MeetingApplication(kit, meetings, follow_ups, staff)
-    matter_app = MatterApplication(
-        kit,
-        matters,
-        appointments=appointments,
-        unmasked_reads=unmasked_reads,
-        rooms=rooms,
-        postings=postings,
-        staff=staff,
-    )
-    reminder_app = ReminderApplication(kit, reminders, rooms, postings)
-    checks = RuleChecks(
-        kit,
-        findings=findings,
-        rooms=rooms,
-        notices=notice_app,
-        meetings=meeting_app,
-        matters=matter_app,
-        matter_records=matters,
-        reminders=reminder_app,
+    repositories = Repositories(
+        notices=MongoNoticeRepository(db, outbox),
+        meetings=MongoMeetingRepository(db, outbox),
+        follow_ups=MongoFollowUpRepository(db, outbox),
+        matters=MongoMatterRepository(db, outbox),
+        appointments=MongoAppointmentRepository(db, outbox),
+        unmasked_reads=MongoUnmaskedReadRepository(db, outbox),
+        reminders=MongoReminderRepository(db, outbox),
+        findings=MongoFindingRepository(db, outbox),
+        subscriptions=MongoSubscriptionRepository(db, outbox),
+        deliveries=MongoDeliveryRepository(db, outbox),
+        rooms=MongoRoomDirectory(db),
+        postings=MongoPostingDirectory(db),
+        facts=MongoFactRepository(db),
+        contacts=MongoContactDirectory(db),
     )
     channels, closable = senders(options)
-    delivery_app = DeliveryApplication(
+    apps = applications(
         kit,
-        deliveries,
-        contacts,
-        subscriptions,
-        channels,
+        repositories,
+        channels=channels,
         policy=options.retry_policy(),
-        failpoints=Failpoints(settings.failpoints),
         holder=settings.instance_id,
+        failpoints=Failpoints(settings.failpoints),
     )
-    subscription_app = SubscriptionApplication(kit, subscriptions, delivery_app, known_event_types())
-    use_cases = grpc_api.NotificationUseCases(
-        notice_app, meeting_app, matter_app, reminder_app, directory, checks
-    )
+    use_cases = apps.use_cases()
 
     dlq = dead_letter_topic(district, SERVICE)
     consumed = [domain_topic(district, d) for d in CONSUMED_DOMAINS]
@@ -197,10 +166,10 @@ def build(
         topics=consumed,
         dead_letter_topic=dlq,
         handlers=[
-            *RoomEventHandlers(notice_app, directory).handlers(),
-            *PersonnelEventHandlers(directory, reminder_app).handlers(),
-            *PopulationEventHandlers(directory, reminder_app).handlers(),
-            *PatrolEventHandlers(directory, reminder_app).handlers(),
+            *RoomEventHandlers(apps.notices, apps.directory).handlers(),
+            *PersonnelEventHandlers(apps.directory, apps.reminders).handlers(),
+            *PopulationEventHandlers(apps.directory, apps.reminders).handlers(),
+            *PatrolEventHandlers(apps.directory, apps.reminders).handlers(),
         ],
     )
     own_topic = domain_topic(district, SERVICE)
@@ -211,7 +180,7 @@ def build(
         group_id=f"jingwu-{district}-{SERVICE}-outgoing",
         topics=[own_topic],
         dead_letter_topic=dlq,
-        handlers=OwnEventHandlers(delivery_app, reminder_app).handlers(),
+        handlers=OwnEventHandlers(apps.deliveries, apps.reminders).handlers(),
     )
     fan_out_topics = [domain_topic(district, d) for d in EVENT_MODULES]
     fan_out = EventConsumer(
@@ -221,15 +190,15 @@ def build(
         group_id=f"jingwu-{district}-{SERVICE}-subscriptions",
         topics=fan_out_topics,
         dead_letter_topic=dlq,
-        handlers=FanOutHandlers(subscription_app).handlers(),
+        handlers=FanOutHandlers(apps.subscriptions).handlers(),
     )
     worker = DeliveryWorker(
-        delivery_app,
+        apps.deliveries,
         kit.clock,
         poll_interval_s=options.delivery_poll_interval_s,
         closers=[c.close for c in closable],
     )
-    resident_api = ResidentApi(notice_app, matter_app, district=district, options=options)
+    resident_api = ResidentApi(apps.notices, apps.matters, district=district, options=options)
     registrations = [
         ServiceRegistration(
             grpc_api.ACCESS,
@@ -238,39 +207,25 @@ def build(
         ),
         ServiceRegistration(
             subscriptions_grpc.ACCESS,
-            subscriptions_grpc.SubscriptionServicer(subscription_app, delivery_app),
+            subscriptions_grpc.SubscriptionServicer(apps.subscriptions, apps.deliveries),
             subscriptions_pb2_grpc.add_SubscriptionServiceServicer_to_server,
         ),
     ]
-    indexed = (
-        notices,
-        meetings,
-        follow_ups,
-        matters,
-        appointments,
-        unmasked_reads,
-        reminders,
-        findings,
-        deliveries,
-        rooms,
-        postings,
-        facts,
-    )
     runtime = connections.runtime(
         registrations,
         topics=sorted({*consumed, own_topic, *fan_out_topics, dlq}),
-        on_started=[repository.ensure_indexes for repository in indexed],
+        on_started=[repository.ensure_indexes for repository in repositories.indexed()],
         components=[worker, resident_api],
         schedules=[
-            WEEKLY_NOTICE_DRAFT.bind(notice_app.draft_week),
-            WEEKLY_NOTICE_CHECK.bind(checks.check_weekly_notices),
-            MEETING_CHECK.bind(checks.check_meetings),
-            CALLBACK_ESCALATION.bind(checks.daily_callbacks),
+            WEEKLY_NOTICE_DRAFT.bind(apps.notices.draft_week),
+            WEEKLY_NOTICE_CHECK.bind(apps.checks.check_weekly_notices),
+            MEETING_CHECK.bind(apps.checks.check_meetings),
+            CALLBACK_ESCALATION.bind(apps.checks.daily_callbacks),
         ],
         clock=kit.clock,
     )
     return NotificationProcess(
-        runtime, reactions, outgoing, fan_out, delivery_app, resident_api, use_cases, subscription_app
+        runtime, reactions, outgoing, fan_out, apps.deliveries, resident_api, use_cases, apps.subscriptions
     )
 
 
