@@ -51,7 +51,10 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + absDir + "/",
+		// synchronous(normal) with FerretDB's WAL journal (docs/adr/0057): a commit no longer waits for
+		// an fsync of the log. A crash of any process loses nothing; an OS crash or power cut may lose
+		// the last commits, never corrupting the files. Halves a single insert's time locally.
+		SQLiteURL: "file:" + absDir + "/?_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-sqlite: %v\n", err)
