@@ -94,7 +94,7 @@ def _point(lon: float, lat: float) -> common_pb2.GeoPoint:
     return common_pb2.GeoPoint(longitude=lon, latitude=lat)
 
 
-async def _limited(calls: Iterable[Callable[[], Awaitable[T]]], limit: int = PARALLEL) -> list[T]:
+async def limited(calls: Iterable[Callable[[], Awaitable[T]]], limit: int = PARALLEL) -> list[T]:
     gate = asyncio.Semaphore(limit)
 
     async def one(call: Callable[[], Awaitable[T]]) -> T:
@@ -137,6 +137,9 @@ class Loader:
         self._tokens: dict[str, str] = {}
         self.status_targets = dict(status_targets or self._own_services())
         self._progress = progress
+        # Set once the territory is loaded and the registry and personnel have caught up on it: what
+        # needs only the territory (make run's ledger import) may start beside the rest of the load.
+        self.territory_known = asyncio.Event()
 
     def _officer_token(self, officer_id: str) -> str:
         if officer_id not in self._tokens:
@@ -178,6 +181,7 @@ class Loader:
         # Personnel learns the territory from the registry's events: let it, before anyone is posted
         # (only the two services this needs; the others are waited on before the summary).
         await timed("territory settled", self.settle(self._own_services()))
+        self.territory_known.set()
         await timed("officers", self.people())
         await timed(
             "village profiles", self._tolerate_unimplemented("village profiles", self.village_profiles())
@@ -230,10 +234,10 @@ class Loader:
                 location=_point(s.lon, s.lat),
             )
             await self._create("rooms", c.rooms.CreateStation, station)
-        await _limited([partial(self._zone, z) for z in self.demo.zones])
+        await limited([partial(self._zone, z) for z in self.demo.zones])
         # Administrative villages (and urban communities) before the natural villages inside them.
         for natural in (False, True):
-            await _limited([partial(self._village, v) for v in self.demo.villages if v.natural is natural])
+            await limited([partial(self._village, v) for v in self.demo.villages if v.natural is natural])
 
     def _boundary(self, z: ZoneSpec) -> common_pb2.Polygon | None:
         """The zone's outline: around its villages and rooms (patrol places incidents and hot spots in
@@ -278,7 +282,7 @@ class Loader:
         await self._create("rooms", self.c.rooms.RegisterVillage, request)
 
     async def open_rooms(self) -> None:
-        await _limited([partial(self._open_room, s) for s in self.demo.rooms])
+        await limited([partial(self._open_room, s) for s in self.demo.rooms])
 
     async def _open_room(self, spec: RoomSpec) -> None:
         c = self.c
@@ -330,7 +334,7 @@ class Loader:
 
     # ── people ──
     async def people(self) -> None:
-        await _limited([partial(self._register, s) for s in self.demo.officers])
+        await limited([partial(self._register, s) for s in self.demo.officers])
 
     async def _register(self, spec: OfficerSpec) -> None:
         c = self.c
@@ -353,7 +357,7 @@ class Loader:
 
     async def village_profiles(self) -> None:
         admin = [v for v in self.demo.villages if not v.natural and not v.urban]
-        await _limited([partial(self._profile, v) for v in admin])
+        await limited([partial(self._profile, v) for v in admin])
 
     async def _profile(self, v: VillageSpec) -> None:
         request = per.SetVillageProfileRequest(
@@ -380,7 +384,7 @@ class Loader:
             for spec in specs:
                 await self._post(spec)
 
-        await _limited([partial(officer_postings, specs) for specs in by_officer.values()])
+        await limited([partial(officer_postings, specs) for specs in by_officer.values()])
 
     async def _post(self, spec: PostingSpec) -> None:
         request = per.PostOfficerRequest(
@@ -397,8 +401,8 @@ class Loader:
         await _catching_up(lambda: self.c.call("personnel", self.c.personnel.PostOfficer, request))
 
     async def assignments(self) -> None:
-        await _limited([partial(self._liaison, s) for s in self.demo.liaisons])
-        await _limited([partial(self._auxiliary, s) for s in self.demo.auxiliaries])
+        await limited([partial(self._liaison, s) for s in self.demo.liaisons])
+        await limited([partial(self._auxiliary, s) for s in self.demo.auxiliaries])
 
     async def _ever_assigned(self, village_id: str, role: per.OfficerRole.ValueType) -> bool:
         c = self.c
@@ -443,7 +447,7 @@ class Loader:
 
     # ── activity ──
     async def visits(self) -> None:
-        await _limited([partial(self._log, v) for v in self.demo.visits])
+        await limited([partial(self._log, v) for v in self.demo.visits])
 
     async def _log(self, spec: VisitSpec) -> None:
         """The log is the officer's own: LogVisit takes the acting officer from the credential's
@@ -470,7 +474,7 @@ class Loader:
         await _catching_up(lambda: c.call("personnel", c.personnel_bare.LogVisit, request, token=token))
 
     async def rotas(self) -> None:
-        await _limited([partial(self._rota, r) for r in self.demo.rotas])
+        await limited([partial(self._rota, r) for r in self.demo.rotas])
 
     async def _rota(self, spec: RotaSpec) -> None:
         ids = self.report.officer_ids
@@ -523,7 +527,7 @@ class Loader:
                 token=leader,
             )
 
-        await _limited([lambda r=r: rate(*r) for r in self.demo.ratings])  # type: ignore[misc]
+        await limited([lambda r=r: rate(*r) for r in self.demo.ratings])  # type: ignore[misc]
         await c.call(
             "personnel",
             c.personnel.ComputeAssessments,

@@ -21,6 +21,7 @@ need boundaries for incidents to be placed in them: without any, incidents are s
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from jingwu_platform.calendar import DISTRICT_ZONE
 from jingwu_platform.grpc_client import open_channel
 
 from jingwu_cli.client import Clients, collect
+from jingwu_cli.demo import limited
 from jingwu_cli.patrol_commands import PatrolClient
 
 SEED = 20261122
@@ -287,7 +289,7 @@ class PatrolLoader:
         self, zone: rooms_pb2.Zone, spot: pb.HotSpot, weekday: int, hour: int, token: str
     ) -> None:
         rng = self._random
-        recorded = 0
+        reports: list[pb.IncidentReport] = []
         for week in range(WEEKS):
             monday = self._today - timedelta(days=self._today.weekday() + 7 * week)
             day = monday + timedelta(days=weekday)
@@ -307,11 +309,18 @@ class PatrolLoader:
                     category=rng.choice(CATEGORIES),
                     address=spot.name,
                 )
-                await self._patrol.call(
-                    self._patrol.stub.RecordIncident, pb.RecordIncidentRequest(report=report), token=token
-                )
-                recorded += 1
-        self._count("incidents", recorded)
+                reports.append(report)
+        # Drawn in order (the same random draws every run), then sent several at a time.
+        await limited(
+            functools.partial(
+                self._patrol.call,
+                self._patrol.stub.RecordIncident,
+                pb.RecordIncidentRequest(report=r),
+                token=token,
+            )
+            for r in reports
+        )
+        self._count("incidents", len(reports))
 
     async def _plans(self, vehicles: dict[str, pb.PatrolVehicle]) -> None:
         """R-PAT-2: the recommendation's top slots for every zone with a vehicle, from yesterday."""
@@ -396,15 +405,14 @@ class PatrolLoader:
         teams = sorted(
             (v for v in villages if v.level != rooms_pb2.VILLAGE_LEVEL_NATURAL), key=lambda v: v.village_id
         )
-        recorded = 0
+        requests: list[pb.RecordJointPatrolRequest] = []
         for index, village in enumerate(teams[:60]):
             for back in range(1, 8):
                 day = self._today - timedelta(days=back)
                 if back == 1 and index % 5 == 0:
                     continue
                 start = datetime(day.year, day.month, day.day, 19, 30, tzinfo=DISTRICT_ZONE)
-                await self._patrol.call(
-                    self._patrol.stub.RecordJointPatrol,
+                requests.append(
                     pb.RecordJointPatrolRequest(
                         village_id=village.village_id,
                         date=_local(day),
@@ -413,10 +421,12 @@ class PatrolLoader:
                         participant_count=6 + index % 5,
                         notes="群防群治联合巡逻",
                         request_id=f"demo-joint-{village.village_id}-{day.isoformat()}",
-                    ),
+                    )
                 )
-                recorded += 1
-        self._count("joint patrols", recorded)
+        await limited(
+            functools.partial(self._patrol.call, self._patrol.stub.RecordJointPatrol, r) for r in requests
+        )
+        self._count("joint patrols", len(requests))
 
 
 async def seed_patrol(

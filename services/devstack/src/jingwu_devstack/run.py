@@ -3,8 +3,9 @@
 The district's services (rooms, population, personnel, telemetry, notification, patrol), the city's
 telemetry gateways (JT/T 808 over TCP, handhelds over HTTP) and the web console. Prints one line per
 process as it becomes ready, seeds the demo district (stations, zones, villages, rooms of every kind,
-officers, postings, logs — ``jingwu_cli.demo``) over gRPC, then the other demos (``DEMO_LOADERS``:
-the population ledger, patrol's vehicles, incidents, plans, rings and checkpoints, and yesterday's
+officers, postings, logs — ``jingwu_cli.demo``) over gRPC, with the population ledger
+(``BESIDE_LOADERS``) imported beside it once the territory is known, then the other demos
+(``DEMO_LOADERS``: patrol's vehicles, incidents, plans, rings and checkpoints, and yesterday's
 tracks — the simulator's vehicles following or, one in three, missing their plans — uploaded through
 the JT/T 808 gateway so yesterday's evidence shows both), waits until every
 service answers GetStatus caught up twice in a row, and only then prints the summary with the findings
@@ -19,6 +20,7 @@ started by ``devstack up`` is reused (and left running).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import secrets
@@ -227,6 +229,13 @@ async def population_demo(context: DemoContext) -> Sequence[str]:
         "JINGWU_DISTRICT": context.district,
         "JINGWU_POPULATION_ADDR": context.targets["population"],
     }
+    from jingwu_cli.caught_up import NotCaughtUp, wait_caught_up
+
+    try:
+        # Population places each house in its zone (R-POP-1): it must have taken in the territory.
+        await wait_caught_up({"population": context.targets["population"]}, context.token, timeout_s=120)
+    except NotCaughtUp as behind:
+        return [f"skipped — the population ledger: the service has not taken in the territory: {behind}"]
     print(f"    … population: importing {DEMO_RESIDENTS:,} residents from {display_path(ledger)}")
     began = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
@@ -307,7 +316,41 @@ async def patrol_demo(context: DemoContext) -> Sequence[str]:
     return lines
 
 
-DEMO_LOADERS: list[DemoLoader] = [population_demo, patrol_demo]
+# Loaders that need only the district's territory: started once the territory is loaded and settled,
+# they run beside the rest of the district's load (officers, postings, logs: other services).
+BESIDE_LOADERS: list[DemoLoader] = [population_demo]
+# Loaders that need the whole district (patrol's vehicles are bound to its rooms and officers).
+DEMO_LOADERS: list[DemoLoader] = [patrol_demo]
+
+
+async def load_beside(
+    load: Awaitable[None], ready: asyncio.Event, beside: Sequence[Callable[[], Awaitable[Sequence[str]]]]
+) -> list[str]:
+    """Run ``load``; once it sets ``ready``, start each of ``beside`` alongside it (or after it, if it
+    finishes without setting it). Returns their lines once all are done. If ``load`` fails, the others
+    are cancelled and its error is raised."""
+    main = asyncio.ensure_future(load)
+    waiter = asyncio.ensure_future(ready.wait())
+    tasks: list[asyncio.Future[Sequence[str]]] = []
+    try:
+        await asyncio.wait({main, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if ready.is_set():
+            tasks = [asyncio.ensure_future(start()) for start in beside]
+        await main
+    except BaseException:
+        every: list[asyncio.Future[Any]] = [main, *tasks]
+        for task in every:
+            task.cancel()
+        await asyncio.gather(main, *tasks, return_exceptions=True)
+        raise
+    finally:
+        waiter.cancel()
+    if not tasks:
+        tasks = [asyncio.ensure_future(start()) for start in beside]
+    lines: list[str] = []
+    for task in tasks:
+        lines += await task
+    return lines
 
 
 async def demo(secret: str, data: Path, started: float) -> None:
@@ -332,7 +375,8 @@ async def demo(secret: str, data: Path, started: float) -> None:
             district = loader(
                 clients, secret, status_targets=targets, progress=lambda line: print(f"    … {line}")
             )
-            await district.load()
+            beside = [functools.partial(load, context) for load in BESIDE_LOADERS]
+            extra += await load_beside(district.load(), district.territory_known, beside)
             for load in DEMO_LOADERS:
                 extra += await load(context)
             # Every service caught up twice in a row: the summary below is the settled state.
