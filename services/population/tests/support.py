@@ -4,12 +4,15 @@ repository with a fake clock, ledger rows."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from jingwu_platform.auth import Caller, Role
+from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.usecase import FakeClock, UseCaseKit
 from jingwu_population.adapters.memory import InMemoryPopulation
+from jingwu_population.adapters.store import StoredPopulation
 from jingwu_population.application.audit import AuditApplication
 from jingwu_population.application.context import SERVICE, PopulationPolicy
 from jingwu_population.application.counts import MapApplication, ZonePopulationApplication
@@ -24,8 +27,8 @@ from jingwu_population.application.visits import VisitApplication
 from jingwu_population.domain import ledger as columns
 from jingwu_population.domain.geo import GeoPoint
 from jingwu_population.domain.identity import check_character
-from jingwu_population.domain.people import Category, Relation
-from jingwu_population.domain.registration import HouseDraft, ResidentDraft
+from jingwu_population.domain.people import Category, House, Relation, Resident
+from jingwu_population.domain.registration import HouseDraft, ResidentDraft, new_house, new_resident
 
 DISTRICT = "01"
 # Monday 2 March 2026, 09:00 in the district (01:00 UTC).
@@ -113,6 +116,33 @@ def person(
         category=category,
         registered_address=registered_address,
     )
+
+
+def house(n: int, zone: str = ZONE) -> House:
+    return new_house(house_draft(n, zone=zone), house_id=f"h-{n:03d}", at=AT, by="t")
+
+
+def resident(n: int, home: House, **changes: Any) -> Resident:
+    made = new_resident(
+        person(n, name=changes.pop("name", "张伟")),
+        resident_id=f"r-{n:03d}",
+        house=home,
+        household_id="hh-1",
+        registered_house_id="",
+        at=AT,
+        by="t",
+    )
+    return replace(made, **changes)
+
+
+async def reopened(repo: Any) -> Any:
+    """The repository as a restarted process sees it, rebuilt from the store (the fake has nothing to
+    reload)."""
+    if not isinstance(repo, StoredPopulation):
+        return repo
+    again = StoredPopulation(repo._db, OutboxRegistry())
+    await again.load()
+    return again
 
 
 def ledger_row(

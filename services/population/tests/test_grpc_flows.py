@@ -24,7 +24,7 @@ from jingwu_platform.outbox import OutboxRegistry
 from jingwu_platform.policy import DistrictPolicy, StaffingStandard
 from jingwu_platform.settings import ServiceSettings
 from jingwu_platform.testing import read_topic, refused, token_for, wait_until
-from jingwu_population.adapters.store import StoredPopulation
+from jingwu_population.adapters.store import SEGMENT_PREFIX, StoredPopulation
 from jingwu_rooms.entrypoints.main import build as rooms_build
 
 from conftest import started
@@ -66,6 +66,8 @@ async def test_a_crash_in_the_middle_of_an_import_leaves_nothing_half_imported(
     await rebuilt.load()
     assert rebuilt.image.residents == {} and rebuilt.image.houses == {}
     (pending,) = await rebuilt.imports_committing()
+    segment = store._db[f"{SEGMENT_PREFIX}{pending.import_id}"]
+    assert await segment.count_documents({}) == 2  # the two packed batches written, not listed
     # The restarted service finishes the import (resume at start), once, completely.
     store.after_segment_batch = None
     await population.process.imports.resume()
@@ -82,6 +84,7 @@ async def test_a_crash_in_the_middle_of_an_import_leaves_nothing_half_imported(
     again = StoredPopulation(store._db, OutboxRegistry())
     await again.load()
     assert len(again.image.residents) == 45 and len(await again.segment_names()) == 1
+    assert await segment.count_documents({}) == 6  # dropped and rewritten: 15 houses + 45 residents
 
 
 async def test_a_redivision_moves_houses_and_residents_with_a_handover_list(

@@ -19,9 +19,8 @@ from jingwu_population.domain.audit import UnmaskedRead, chained
 from jingwu_population.domain.geo import BoundingBox
 from jingwu_population.domain.ledger import ImportStatus, LedgerImport
 from jingwu_population.domain.people import Category, KeyGroup, KeyGroupTag
-from jingwu_population.domain.registration import new_house, new_resident
 
-from .support import AT, RARE_NAME, ZONE, house_draft, person
+from .support import AT, RARE_NAME, ZONE, house, reopened, resident
 
 
 @pytest.fixture(params=["memory", "stored"])
@@ -33,33 +32,6 @@ async def repo(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         stored = StoredPopulation(database, OutboxRegistry())
         await stored.load()
         yield stored
-
-
-async def reopened(repo: Any) -> Any:
-    """The repository as a restarted process sees it, rebuilt from the store (the fake has nothing to
-    reload)."""
-    if not isinstance(repo, StoredPopulation):
-        return repo
-    again = StoredPopulation(repo._db, OutboxRegistry())
-    await again.load()
-    return again
-
-
-def house(n: int, zone: str = ZONE) -> Any:
-    return new_house(house_draft(n, zone=zone), house_id=f"h-{n:03d}", at=AT, by="t")
-
-
-def resident(n: int, home: Any, **changes: Any) -> Any:
-    made = new_resident(
-        person(n, name=changes.pop("name", "张伟")),
-        resident_id=f"r-{n:03d}",
-        house=home,
-        household_id="hh-1",
-        registered_house_id="",
-        at=AT,
-        by="t",
-    )
-    return replace(made, **changes)
 
 
 async def test_a_commit_bumps_versions_and_a_stale_one_changes_nothing(repo: Any) -> None:

@@ -1,5 +1,5 @@
-"""The population made durable in the district database, answered from memory (docs/adr: population
-store layout).
+"""The population made durable in the district database, answered from memory (ADR 0034; ledger
+imports: ADR 0035).
 
 FerretDB v1 (SQLite backend) answers a filter on any field but ``_id`` by reading every row and
 filtering in Go (``{_id: x}`` uses the ``_id`` index only since the project's patch, ADR 0053). The
@@ -11,10 +11,14 @@ store only in ways that do not scan large collections:
   archiver moves published records to ``population.log``.
 - ``population.log``: archived journal records, inserted, never updated.
 - ``population.segment.<name>``: bulk-written sets of aggregates (a ledger import), invisible until
-  listed in the manifest.
+  listed in the manifest. Each batch of a segment is ONE document whose ``packed`` field is a BSON
+  binary of ``{"items": [entry, …]}``: the store converts one field instead of every field of every
+  aggregate (ADR 0035, update). Segments written before that hold one document an aggregate; both
+  load.
 - ``population.manifest``: one document listing the segments; adding a segment (with the import's
-  final state and events) is the single-document commit point of an import.
-- ``population.staged``: chunks of rows of imports not committed yet.
+  final state and events) is the single-document commit point of an import (R-POP-1).
+- ``population.staged``: chunks of rows of imports not committed yet, one document a chunk, its rows
+  packed the same way (or, staged before that, a ``rows`` array).
 
 At start the image is rebuilt: segments and records in commit order (later states win). One writer
 per district (the replica lock locally; one replica in clusters) makes the image authoritative.
@@ -24,14 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import bson
+from bson.codec_options import CodecOptions
 from jingwu_platform.codec import DocumentCodec
 from jingwu_platform.mongo import Document
 from jingwu_platform.outbox import PENDING, OutboxRegistry, outbox_update, with_outbox
-from pymongo import InsertOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -55,8 +60,18 @@ MANIFEST = "population.manifest"
 STAGED = "population.staged"
 SEGMENT_PREFIX = "population.segment."
 MANIFEST_ID = "manifest"
-# Segment documents are written in batches of this many.
+# A segment is written in batches of this many aggregates, each batch one packed document (at most
+# 1.76 MB for the demo's 100,000-resident import: measured, ADR 0035).
 SEGMENT_BATCH = 2_000
+# A packed document stays well under MongoDB's 16 MiB limit: a batch that encodes larger is split.
+MAX_PACKED_BYTES = 8 * 1024 * 1024
+# FerretDB v1 does not end a reply at 16 MiB as MongoDB does: a find of large documents asks for few a
+# batch, or the reply passes the driver's 48 MB message limit (measured: 66 packed batches of a
+# 100,000-resident import in one 107 MB reply). Staged chunks are as large (a gRPC message of rows).
+PACKED_READ_BATCH = 32 * 1024 * 1024 // MAX_PACKED_BYTES
+# The field holding a packed batch; its presence tells a packed document from one of the older
+# one-document-an-item formats.
+PACKED = "packed"
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,33 @@ def decode(entry: Document) -> Aggregate:
 
 
 def segment_key(aggregate: Aggregate) -> str:
+    """The ``_id`` of an aggregate in a segment of the format before packing (still loaded)."""
     return f"{KINDS[type(aggregate)].name}/{id_of(aggregate)}"
+
+
+def packed(items: Sequence[Document], options: CodecOptions[Document]) -> bson.Binary:
+    """Many sub-documents as one binary field: FerretDB converts each field it stores, so a blob costs
+    it next to nothing, however many items it holds. ``options``: the database's, so the items come
+    back as the driver would give them (time zone aware)."""
+    return bson.Binary(bson.encode({"items": list(items)}, codec_options=options))
+
+
+def unpacked(document: Document, options: CodecOptions[Document]) -> list[Document]:
+    items: list[Document] = bson.decode(document[PACKED], codec_options=options)["items"]
+    return items
+
+
+def packed_batches(
+    entries: list[Document], options: CodecOptions[Document]
+) -> Iterator[tuple[int, bson.Binary]]:
+    """``entries`` as one packed blob, or halves of them while a blob would pass MAX_PACKED_BYTES."""
+    blob = packed(entries, options)
+    if len(blob) <= MAX_PACKED_BYTES or len(entries) == 1:
+        yield len(entries), blob
+        return
+    half = len(entries) // 2
+    yield from packed_batches(entries[:half], options)
+    yield from packed_batches(entries[half:], options)
 
 
 class StoredPopulation(ImageQueries):
@@ -110,6 +151,7 @@ class StoredPopulation(ImageQueries):
         self._log = database[LOG]
         self._manifest = database[MANIFEST]
         self._staged = database[STAGED]
+        self._options = database.codec_options  # for packed documents: decoded as the driver decodes
         self._outbox = outbox
         outbox.track(self._journal)
         outbox.track(self._manifest)
@@ -161,9 +203,15 @@ class StoredPopulation(ImageQueries):
         self.image.apply([decode(entry) for entry in record.get("entities") or ()])
 
     async def _load_segment(self, segment: Document) -> None:
+        collection = self._db[segment["name"]]
+        first = await collection.find_one({})  # one version writes a whole segment: one format
+        size = PACKED_READ_BATCH if first is not None and PACKED in first else 0  # 0: the server's
         batch: list[Aggregate] = []
-        async for document in self._db[segment["name"]].find({}):
-            batch.append(decode(document))
+        async for document in collection.find({}, batch_size=size):
+            if PACKED in document:
+                batch += (decode(entry) for entry in unpacked(document, self._options))
+            else:  # written before segments were packed: one document an aggregate
+                batch.append(decode(document))
             if len(batch) >= 10_000:
                 self.image.apply(batch, bulk=True)
                 batch = []
@@ -228,7 +276,8 @@ class StoredPopulation(ImageQueries):
             "_id": f"{import_id}/{chunk:06d}",
             "import_id": import_id,
             "chunk": chunk,
-            "rows": [{"n": number, "c": cells} for number, cells in rows],
+            "n": len(rows),
+            PACKED: packed([{"n": number, "c": cells} for number, cells in rows], self._options),
         }
         try:
             await self._staged.insert_one(document)
@@ -238,8 +287,10 @@ class StoredPopulation(ImageQueries):
 
     async def staged_rows(self, import_id: str) -> list[tuple[int, dict[str, str]]]:
         rows: list[tuple[int, dict[str, str]]] = []
-        async for document in self._staged.find({"import_id": import_id}):
-            rows += ((int(r["n"]), dict(r["c"])) for r in document["rows"])
+        async for document in self._staged.find({"import_id": import_id}, batch_size=PACKED_READ_BATCH):
+            # A chunk staged before rows were packed holds them as a ``rows`` array.
+            chunk = unpacked(document, self._options) if PACKED in document else document["rows"]
+            rows += ((int(r["n"]), dict(r["c"])) for r in chunk)
         rows.sort(key=lambda r: r[0])
         return rows
 
@@ -249,19 +300,22 @@ class StoredPopulation(ImageQueries):
     async def publish_import(
         self, ledger_import: LedgerImport, created: Sequence[Aggregate], change: Change
     ) -> bool:
-        """Write the import's aggregates into a segment of their own (invisible: not in the manifest),
-        then, in one document write, list the segment in the manifest with ``change`` (the import's
-        committed state) and its events. That write is the commit point."""
+        """R-POP-1: write the import's aggregates into a segment of their own (invisible: not in the
+        manifest), a packed document a batch, then, in one document write, list the segment in the
+        manifest with ``change`` (the import's committed state) and its events. That write is the
+        commit point."""
         name = f"{SEGMENT_PREFIX}{ledger_import.import_id}"
         segment = self._db[name]
         await segment.drop()  # a previous attempt that crashed before its commit point
+        written = documents = 0
         for start in range(0, len(created), self.segment_batch):
-            batch = created[start : start + self.segment_batch]
-            await segment.bulk_write(
-                [InsertOne({"_id": segment_key(a), **encode(a)}) for a in batch], ordered=False
-            )
-            if self.after_segment_batch is not None:
-                await self.after_segment_batch(start + len(batch))
+            entries = [encode(a) for a in created[start : start + self.segment_batch]]
+            for count, blob in packed_batches(entries, self._options):
+                await segment.insert_one({"_id": f"batch-{documents:06d}", "n": count, PACKED: blob})
+                written += count
+                documents += 1
+                if self.after_segment_batch is not None:
+                    await self.after_segment_batch(written)
         async with self._lock:
             stored = self.prepared(change)
             if stored is None or self.collides(created):
