@@ -1,9 +1,10 @@
 """The population made durable in the district database, answered from memory (ADR 0034; ledger
 imports: ADR 0035).
 
-FerretDB v1 (SQLite backend) answers a filter on any field but ``_id`` by reading every row and
-filtering in Go (``{_id: x}`` uses the ``_id`` index only since the project's patch, ADR 0053). The
-service therefore keeps the district's population in an indexed image (adapters.image) and uses the
+FerretDB v1 (SQLite backend) answers most filters by reading every row and filtering in Go (the
+project's patch, ADR 0053, answers ``_id`` and string or boolean equality on top-level fields from
+SQLite; ranges, prefixes, geography and the rest still read every row). The service therefore keeps
+the district's population in an indexed image (adapters.image) and uses the
 store only in ways that do not scan large collections:
 
 - ``population.journal``: every commit is ONE inserted document holding the new states of the
