@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jingwu_devstack.procs import (
@@ -39,8 +40,7 @@ class RunningService:
 StartService = Callable[..., RunningService]
 
 
-def launch_service(
-    supervisor: Supervisor,
+def service_spec(
     service: str,
     district: str,
     *,
@@ -53,10 +53,11 @@ def launch_service(
     failpoints: str = "",
     env: Mapping[str, str] | None = None,
     ready_timeout: float = 60.0,
-) -> RunningService:
-    """``jingwu-<service>`` for a district, as its own process owned by ``supervisor``, ready when its
-    port answers and it logged `` ready``. Without ``trace_file`` spans are not exported."""
-    port = free_port()
+    port: int | None = None,
+) -> ProcessSpec:
+    """``jingwu-<service>`` for a district, ready when its port (``port``, or a free one) answers and it
+    logged `` ready``. Without ``trace_file`` spans are not exported."""
+    port = port or free_port()
     name = f"{service}-{district}{tag}"
     log_path = log_dir / f"{name}.log"
     settings = {
@@ -72,20 +73,32 @@ def launch_service(
         "PATH": os.environ.get("PATH", ""),
         **(env or {}),
     }
-    info = supervisor.start(
-        ProcessSpec(
-            name=name,
-            argv=[str(BIN / f"jingwu-{service}")],
-            log_path=log_path,
-            env=settings,
-            ports=[port],
-            ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
-            ready_timeout=ready_timeout,
-        )
+    return ProcessSpec(
+        name=name,
+        argv=[str(BIN / f"jingwu-{service}")],
+        log_path=log_path,
+        env=settings,
+        ports=[port],
+        ready=all_ready(tcp_ready(port), log_ready(log_path, " ready")),
+        ready_timeout=ready_timeout,
     )
+
+
+def running_service(spec: ProcessSpec, info: ProcessInfo, trace_file: Path | None = None) -> RunningService:
     return RunningService(
-        name=name, port=port, info=info, trace_file=trace_file or Path(os.devnull), log_path=log_path
+        name=spec.name,
+        port=spec.ports[0],
+        info=info,
+        trace_file=trace_file or Path(os.devnull),
+        log_path=spec.log_path,
     )
+
+
+def launch_service(supervisor: Supervisor, service: str, district: str, **options: Any) -> RunningService:
+    """``service_spec(service, district, **options)``'s process, started by ``supervisor`` (which owns
+    it)."""
+    spec = service_spec(service, district, **options)
+    return running_service(spec, supervisor.start(spec), options.get("trace_file"))
 
 
 @pytest.fixture

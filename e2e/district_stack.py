@@ -21,7 +21,7 @@ from jingwu_devstack.procs import ProcessSpec, Supervisor, all_ready, free_port,
 from jingwu_platform.auth import ISSUER
 from jingwu_platform.authz import AccessPolicy
 
-from .conftest import BIN, RunningService, launch_service
+from .conftest import BIN, RunningService, running_service, service_spec
 
 # The district processes of a district (the city's telemetry gateways serve no gRPC contract).
 PROCESSES = ("rooms", "personnel", "population", "telemetry", "notification", "patrol")
@@ -153,25 +153,31 @@ def start_district(
 ) -> DistrictStack:
     """The six district processes, started the way e2e/conftest.py's ``start_service`` does (patrol
     wired to this district's rooms and telemetry), but owned by a module- or package-scoped supervisor
-    so several tests share one start (~5 s a process on 2 cores)."""
-    services: dict[str, RunningService] = {}
+    so several tests share one start; the six start side by side."""
+    ports = {service: free_port() for service in PROCESSES}
+    specs = []
     for service in PROCESSES:
         env: dict[str, str] = {}
         if service == "patrol":
-            env["JINGWU_PATROL_ROOMS_TARGET"] = services["rooms"].target
-            env["JINGWU_PATROL_TELEMETRY_TARGET"] = services["telemetry"].target
-        services[service] = launch_service(
-            supervisor,
-            service,
-            district,
-            kafka_bootstrap=kafka_bootstrap,
-            mongo_url=mongo_url,
-            auth_secret=auth_secret,
-            log_dir=log_dir,
-            tag=tag,
-            env=env,
-            ready_timeout=90.0,
+            env["JINGWU_PATROL_ROOMS_TARGET"] = f"127.0.0.1:{ports['rooms']}"
+            env["JINGWU_PATROL_TELEMETRY_TARGET"] = f"127.0.0.1:{ports['telemetry']}"
+        specs.append(
+            service_spec(
+                service,
+                district,
+                kafka_bootstrap=kafka_bootstrap,
+                mongo_url=mongo_url,
+                auth_secret=auth_secret,
+                log_dir=log_dir,
+                tag=tag,
+                env=env,
+                ready_timeout=90.0,
+                port=ports[service],
+            )
         )
+    infos = supervisor.start_many(specs)  # side by side
+    started = zip(PROCESSES, specs, infos, strict=True)
+    services = {service: running_service(spec, info) for service, spec, info in started}
     return DistrictStack(district, services)
 
 
@@ -206,9 +212,10 @@ def start_gateways(
         "JINGWU_GATEWAY_LINGER_MS": "2",
         **(env or {}),
     }
+    specs = []
     for name, port in (("jt808-gateway", jt808_port), ("handheld-gateway", handheld_port)):
         log_path = log_dir / f"{name}.log"
-        supervisor.start(
+        specs.append(
             ProcessSpec(
                 name=f"{name}{tag}",
                 argv=[str(BIN / f"jingwu-{name}")],
@@ -219,4 +226,5 @@ def start_gateways(
                 ready_timeout=90.0,
             )
         )
+    supervisor.start_many(specs)
     return Gateways(jt808_port, handheld_port)

@@ -154,10 +154,8 @@ async def console_stack(
             },
         ),
     }
-    started: list[str] = []
-    for spec in specs.values():
-        devstack_supervisor.start(spec)
-        started.append(spec.name)
+    started: list[str] = [spec.name for spec in specs.values()]
+    devstack_supervisor.start_many(list(specs.values()))  # side by side; on failure none is left
     targets = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
 
     admin = issue_token(auth_secret, "console-demo-loader", DISTRICT, [Role.DISTRICT_ADMIN], ttl_s=3600)

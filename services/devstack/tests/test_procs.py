@@ -309,3 +309,63 @@ def test_pytest_session_leaves_no_orphans(tmp_path: Path, ending: str, exit_code
     assert proc.returncode == exit_code, proc.stdout + proc.stderr
     for pid in map(int, (tmp_path / "pids").read_text().split()):
         assert wait_gone(pid, timeout=2), f"pid {pid} outlived the pytest session"
+
+
+def _waits_for(tmp_path: Path, name: str, other: str) -> ProcessSpec:
+    """A process that writes its own file at once and is ready only when ``other``'s file exists too."""
+    mine, theirs = tmp_path / f"{name}.up", tmp_path / f"{other}.up"
+    code = f"import pathlib, time; pathlib.Path({str(mine)!r}).touch(); time.sleep(300)"
+    return ProcessSpec(
+        name=name,
+        argv=[sys.executable, "-c", code],
+        log_path=tmp_path / f"{name}.log",
+        ready=lambda: mine.exists() and theirs.exists(),
+        ready_timeout=20,
+    )
+
+
+def test_start_many_starts_side_by_side_and_announces_each(tmp_path: Path) -> None:
+    # Each is ready only once the other has started: one after the other, the first would time out.
+    out = io.StringIO()
+    with Supervisor(out=out) as sup:
+        a, b = sup.start_many([_waits_for(tmp_path, "a", "b"), _waits_for(tmp_path, "b", "a")])
+        assert (a.name, b.name) == ("a", "b")
+        assert pid_alive(a.pid) and pid_alive(b.pid)
+        assert sorted(line.split()[1] for line in out.getvalue().splitlines()) == ["a", "b"]
+        # Reused when asked again, with the others started fresh beside them.
+        again, c = sup.start_many([_waits_for(tmp_path, "a", "b"), _waits_for(tmp_path, "c", "a")])
+        assert again.reused and again.pid == a.pid and not c.reused
+    assert wait_gone(a.pid) and wait_gone(c.pid)
+
+
+def test_start_many_stops_what_it_started_when_one_fails(tmp_path: Path) -> None:
+    good = ProcessSpec(name="good", argv=["sleep", "300"], log_path=tmp_path / "good.log")
+    crash = ProcessSpec(
+        name="crash",
+        argv=[sys.executable, "-c", "import sys; print('boom'); sys.exit(4)"],
+        log_path=tmp_path / "crash.log",
+        ready=lambda: False,
+        ready_timeout=20,
+    )
+    with Supervisor(out=None) as sup:
+        with pytest.raises(DevstackError, match="crash exited with code 4 while starting"):
+            sup.start_many([good, crash])
+        assert not sup.processes
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    assert not any(_cmd(pid) == "sleep 300" and _ppid(pid) == os.getpid() for pid in pids)
+
+
+def test_start_many_checks_every_port_before_starting_anything(tmp_path: Path) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with Supervisor(out=None) as sup:
+            first = server_spec(tmp_path, free_port(), name="first")
+            with pytest.raises(PortInUseError, match=f"port {port} is already in use"):
+                sup.start_many([first, server_spec(tmp_path, port, name="second")])
+            assert not sup.processes
+            assert not (tmp_path / "first" / "first.log").exists()
+    finally:
+        taken.close()

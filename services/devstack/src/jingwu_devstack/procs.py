@@ -501,39 +501,46 @@ class Supervisor:
                 process exited while starting, or it was not ready within ``spec.ready_timeout`` (the log
                 tail is included; the process is stopped).
         """
-        if not spec.name or not set(spec.name) <= _NAME_CHARS:
-            raise ValueError(f"invalid process name {spec.name!r}: use lowercase letters, digits, -_.")
+        return self.start_many([spec])[0]
+
+    def start_many(self, specs: Sequence[ProcessSpec]) -> list[ProcessInfo]:
+        """Start every one of ``specs`` (reusing those already running), then wait until all are ready:
+        processes that do not depend on each other start side by side instead of one after the other.
+        Each is announced as it becomes ready; the result is in the order of ``specs``.
+
+        Every spec's precheck and ports are checked before anything is started. If one exits or is not
+        ready in time, every process this call started is stopped and the error (the first, in the order
+        of ``specs``) is raised; the errors are as in ``start``.
+        """
+        for spec in specs:
+            if not spec.name or not set(spec.name) <= _NAME_CHARS:
+                raise ValueError(f"invalid process name {spec.name!r}: use lowercase letters, digits, -_.")
+        if len({spec.name for spec in specs}) != len(specs):
+            raise ValueError(f"process names repeat: {[spec.name for spec in specs]}")
         with self._lock:
-            existing = self._find_running(spec)
-            if existing is not None:
-                self._await_ready(spec, existing, popen=None)
-                self._say(existing, note=f"already running, pid {existing.pid}")
-                return existing
-            if spec.precheck is not None:
-                spec.precheck()
-            for port in spec.ports:
-                if not port_is_free(port, spec.host):
-                    owner = port_owner(port)
-                    raise PortInUseError(
-                        f"port {port} is already in use by {owner or 'another process'}"
-                        f" — cannot start {spec.name}"
-                        + ("" if owner else f" (see: ss -ltnp 'sport = :{port}')")
-                    )
-            info, popen = self._spawn(spec)
-            self._owned[spec.name] = info
-            self._popens[spec.name] = popen
-            if self.state_dir is not None:
-                self._state_path(spec.name).write_text(info.to_json())
-            if not self.keep_running and not self._atexit_registered:
-                atexit.register(self.stop_all)
-                self._atexit_registered = True
+            waiting: list[tuple[ProcessSpec, ProcessInfo, subprocess.Popen[bytes] | None, str]] = []
+            fresh: list[ProcessSpec] = []
+            for spec in specs:
+                existing = self._find_running(spec)
+                if existing is not None:
+                    waiting.append((spec, existing, None, f"already running, pid {existing.pid}"))
+                else:
+                    fresh.append(spec)
+            for spec in fresh:
+                self._check_can_start(spec)
+            started: list[str] = []
             try:
-                self._await_ready(spec, info, popen)
+                for spec in fresh:
+                    info, popen = self._launch(spec)
+                    started.append(spec.name)
+                    waiting.append((spec, info, popen, ""))
+                self._await_all_ready(waiting)
             except BaseException:
-                self.stop(spec.name)
+                for name in reversed(started):
+                    self.stop(name)
                 raise
-            self._say(info)
-            return info
+            by_name = {spec.name: info for spec, info, _, _ in waiting}
+            return [by_name[spec.name] for spec in specs]
 
     def stop(self, name: str) -> None:
         """Stop the named process (its whole group) and forget it; unknown names are ignored."""
@@ -598,6 +605,29 @@ class Supervisor:
             time.sleep(poll_interval)
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _check_can_start(self, spec: ProcessSpec) -> None:
+        if spec.precheck is not None:
+            spec.precheck()
+        for port in spec.ports:
+            if not port_is_free(port, spec.host):
+                owner = port_owner(port)
+                raise PortInUseError(
+                    f"port {port} is already in use by {owner or 'another process'}"
+                    f" — cannot start {spec.name}" + ("" if owner else f" (see: ss -ltnp 'sport = :{port}')")
+                )
+
+    def _launch(self, spec: ProcessSpec) -> tuple[ProcessInfo, subprocess.Popen[bytes]]:
+        """Spawn and record (owned, state file, stopped at exit)."""
+        info, popen = self._spawn(spec)
+        self._owned[spec.name] = info
+        self._popens[spec.name] = popen
+        if self.state_dir is not None:
+            self._state_path(spec.name).write_text(info.to_json())
+        if not self.keep_running and not self._atexit_registered:
+            atexit.register(self.stop_all)
+            self._atexit_registered = True
+        return info, popen
 
     def _state_path(self, name: str) -> Path:
         assert self.state_dir is not None
@@ -678,33 +708,63 @@ class Supervisor:
         )
         return info, popen
 
-    def _await_ready(
-        self, spec: ProcessSpec, info: ProcessInfo, popen: subprocess.Popen[bytes] | None
+    def _await_all_ready(
+        self, waiting: Sequence[tuple[ProcessSpec, ProcessInfo, subprocess.Popen[bytes] | None, str]]
     ) -> None:
+        """Poll every process until each is ready, announcing each as it gets there. Raises the first
+        failure (in the order given) once every process is either ready or failed."""
+        now = time.monotonic()
+        pending = {
+            spec.name: (spec, info, popen, note, now + spec.ready_timeout, now + 0.5)
+            for spec, info, popen, note in waiting
+        }
+        failures: dict[str, DevstackError] = {}
+        while pending:
+            for name, (spec, info, popen, note, deadline, settle) in list(pending.items()):
+                try:
+                    ready = self._ready_now(spec, info, popen, deadline, settle)
+                except DevstackError as error:
+                    failures[name] = error
+                    del pending[name]
+                    continue
+                if ready:
+                    del pending[name]
+                    self._say(info, note)
+            if pending:
+                time.sleep(0.1)
+        for spec, _, _, _ in waiting:
+            if spec.name in failures:
+                raise failures[spec.name]
+
+    def _ready_now(
+        self,
+        spec: ProcessSpec,
+        info: ProcessInfo,
+        popen: subprocess.Popen[bytes] | None,
+        deadline: float,
+        settle: float,
+    ) -> bool:
+        """Whether the process is ready now; raises if it exited or its time is up."""
         ready = spec.ready
         if ready is None and spec.ports:
             ready = tcp_ready(spec.ports[0], spec.host)
         log = Path(info.log_path)
-        deadline = time.monotonic() + spec.ready_timeout
-        settle = time.monotonic() + 0.5
-        while True:
-            code = popen.poll() if popen is not None else (None if info.alive() else -1)
-            if code is not None:
-                how = f"with code {code}" if code >= 0 else f"on signal {-code}"
-                if popen is None:
-                    how = "unexpectedly"
-                raise DevstackError(
-                    f"{spec.name} exited {how} while starting; last lines of {display_path(log)}:\n"
-                    f"{_tail(log)}"
-                )
-            if ready() if ready is not None else time.monotonic() >= settle:
-                return
-            if time.monotonic() >= deadline:
-                raise DevstackError(
-                    f"{spec.name} was not ready within {spec.ready_timeout:g} s (stopped it); "
-                    f"last lines of {display_path(log)}:\n{_tail(log)}"
-                )
-            time.sleep(0.1)
+        code = popen.poll() if popen is not None else (None if info.alive() else -1)
+        if code is not None:
+            how = f"with code {code}" if code >= 0 else f"on signal {-code}"
+            if popen is None:
+                how = "unexpectedly"
+            raise DevstackError(
+                f"{spec.name} exited {how} while starting; last lines of {display_path(log)}:\n{_tail(log)}"
+            )
+        if ready() if ready is not None else time.monotonic() >= settle:
+            return True
+        if time.monotonic() >= deadline:
+            raise DevstackError(
+                f"{spec.name} was not ready within {spec.ready_timeout:g} s (stopped it); "
+                f"last lines of {display_path(log)}:\n{_tail(log)}"
+            )
+        return False
 
     def _say(self, info: ProcessInfo, note: str = "") -> None:
         if self.out is None:

@@ -350,6 +350,10 @@ def start_stack(
     """Fetch what is missing, then start (or reuse) Kafka and FerretDB under ``sup``; return endpoints."""
     libs = ensure_kafka(out).path
     ferretdb = ensure_ferretdb(out).path
-    sup.start(kafka_spec(libs, data_dir, ports.kafka, ports.kafka_controller, host))
-    sup.start(ferretdb_spec(ferretdb, data_dir, ports.mongo, host))
+    sup.start_many(
+        [
+            kafka_spec(libs, data_dir, ports.kafka, ports.kafka_controller, host),
+            ferretdb_spec(ferretdb, data_dir, ports.mongo, host),
+        ]
+    )
     return endpoints(ports, host)
