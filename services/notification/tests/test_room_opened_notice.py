@@ -13,9 +13,9 @@ from jingwu.rooms.v1 import events_pb2, rooms_pb2, rooms_pb2_grpc
 from jingwu_notification.domain.notices import notice_id_for_event
 from jingwu_notification.entrypoints.main import build_runtime as build_notification
 from jingwu_platform.auth import Role
+from jingwu_platform.batch import BatchConsumer
 from jingwu_platform.events import new_event
 from jingwu_platform.grpc_client import open_channel
-from jingwu_platform.kafka import EventConsumer
 from jingwu_platform.settings import ServiceSettings
 from jingwu_platform.testing import produce_raw, read_topic, token_for, wait_until
 from jingwu_rooms.entrypoints.main import build_runtime as build_rooms
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 RoomsStub: TypeAlias = "rooms_pb2_grpc.RoomRegistryServiceAsyncStub"
 NotificationStub: TypeAlias = "notification_pb2_grpc.NotificationServiceAsyncStub"
-Services: TypeAlias = "tuple[RoomsStub, NotificationStub, EventConsumer]"
+Services: TypeAlias = "tuple[RoomsStub, NotificationStub, BatchConsumer]"
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ with aiokafka directly (docs/adr/0028):
    (and repeats inside the batch); with ``inbox=None``: nothing, for handlers whose writes are
    idempotent by key (GPS fixes keyed by device and fix time: a replayed fix overwrites itself);
 4. the service's batch handler gets the good ones, in offset order per partition (so per key), and
-   writes them in bulk; it may reject single records, with a reason, by returning ``Rejection``s;
+   writes them in bulk; it may reject single records, with a reason, by returning ``Rejection``s
+   (per-event ``EventHandler``s ride this path through ``jingwu_platform.event_batches``);
 5. the dead letters (bad envelopes, bad payloads, rejections) are produced together, their
    acknowledgements awaited as one; then the inbox is marked with one unordered ``insert_many``
    (rejected records are not marked: a fixed replay from the DLQ, same ``ce_id``, must be processed);
@@ -80,10 +81,12 @@ class Delivery(NamedTuple, Generic[M]):
 
 
 class Rejection(NamedTuple):
-    """A record the handler will never be able to process: dead-lettered with ``reason``."""
+    """A record the handler will never be able to process: dead-lettered with ``reason``, counted under
+    ``reason_class`` (``rejected``; ``retries_exhausted`` for a handler that kept failing)."""
 
     delivery: Delivery[Any]
     reason: str
+    reason_class: ReasonClass = ReasonClass.REJECTED
 
 
 BatchHandle = Callable[[Sequence[Delivery[M]]], Awaitable[Iterable[Rejection] | None]]
@@ -305,7 +308,7 @@ class BatchConsumer:
                 self._metrics.handled(time.perf_counter() - started)
                 for rejection in rejections or ():
                     letters.append(
-                        DeadLetter(rejection.delivery.record, rejection.reason, ReasonClass.REJECTED)
+                        DeadLetter(rejection.delivery.record, rejection.reason, rejection.reason_class)
                     )
                     rejected.add(id(rejection.delivery.record))
             if letters:
