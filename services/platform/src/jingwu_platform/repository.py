@@ -18,6 +18,7 @@ A service's repository adds its typed queries on top of either; one contract sui
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
@@ -205,6 +206,41 @@ class MongoDocuments(Generic[A]):
 
     async def delete(self, record_id: str) -> None:
         await self.collection.delete_one({"_id": record_id})
+
+
+STAMPS = "platform.stamps"
+
+
+class StampedSnapshot(Generic[A]):
+    """Every record of a small read model that is read whole often and written rarely (a district's
+    zones with their outlines: every incident, plan and hot spot locates itself in them), kept in
+    memory and read again only when its stamp changed.
+
+    Whoever writes the records (any replica) calls ``changed()`` after its write: a fresh random stamp
+    in ``platform.stamps`` (one document per collection). A reader reads the stamp (one document by
+    ``_id``) before the records, so what it keeps is never older than the stamp it keeps it under;
+    two concurrent ``changed()`` leave one of their stamps, either of them new. Until the first
+    ``changed()`` (records written before the stamp existed) nothing is kept: every read reads them.
+    """
+
+    def __init__(self, documents: MongoDocuments[A], database: AsyncDatabase[Document]) -> None:
+        self._documents = documents
+        self._stamps: AsyncCollection[Document] = database[STAMPS]
+        self._key = documents.collection.name
+        self._stamp: str | None = None
+        self._records: tuple[A, ...] = ()
+
+    async def changed(self) -> None:
+        await self._stamps.update_one({"_id": self._key}, {"$set": {"stamp": uuid.uuid4().hex}}, upsert=True)
+
+    async def everything(self) -> list[A]:
+        found = await self._stamps.find_one({"_id": self._key})
+        stamp = str(found["stamp"]) if found else None
+        if stamp is not None and stamp == self._stamp:
+            return list(self._records)
+        records = await self._documents.find({})
+        self._stamp, self._records = stamp, tuple(records)
+        return records
 
 
 # --- in memory ------------------------------------------------------------------------------------

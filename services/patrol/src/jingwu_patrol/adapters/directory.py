@@ -9,7 +9,7 @@ from datetime import datetime
 
 from jingwu_platform.codec import DocumentCodec
 from jingwu_platform.mongo import Document
-from jingwu_platform.repository import MongoDocuments
+from jingwu_platform.repository import MongoDocuments, StampedSnapshot
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jingwu_patrol.domain.territory import (
@@ -32,20 +32,26 @@ IN_TIME = (("at", 1), ("_id", 1))
 
 
 class MongoZoneDirectory:
+    """The district's zones with their outlines. Read whole by most commands (to place a point in its
+    zone) and written only when the registry changes a zone: kept in memory between changes
+    (``StampedSnapshot``), so a command does not read and decode every outline again."""
+
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._zones = MongoDocuments(database, ZONES, DocumentCodec(ZoneView, id_field="zone_code"))
+        self._snapshot = StampedSnapshot(self._zones, database)
 
     async def ensure_indexes(self) -> None:
         return None
 
     async def put(self, zone: ZoneView) -> None:
         await self._zones.put(zone)
+        await self._snapshot.changed()
 
     async def get(self, zone_code: str) -> ZoneView | None:
         return await self._zones.get(zone_code)
 
     async def everything(self) -> list[ZoneView]:
-        return await self._zones.find({})
+        return await self._snapshot.everything()
 
 
 class MongoVillageDirectory:
