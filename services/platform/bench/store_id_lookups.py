@@ -10,7 +10,8 @@ id that exists, of one that does not (an inbox check for a new event), an ``$in`
 them present: a batch consumer's inbox check), ``update_one`` by ``_id``, ``update_one`` by ``_id`` and
 another key (a version-checked save), ``delete_one`` + re-insert by ``_id``, and two listings by plain
 fields (each document has a ``status``, one of 50, with an index, and a ``type``): ``find`` by
-``status`` (1/50 of the rows) and ``count_documents`` by ``{type, status}``. The upstream build is
+``status`` (1/50 of the rows) and ``count_documents`` by ``{type, status}``, and ``find`` by a status
+beside a path into an embedded document (``cond.officer``, 1/1,000 of the rows). The upstream build is
 the launcher built from the committed go.mod without the patch, into
 ``<cache>/bin/ferretdb-upstream-<version>`` (once). Prints a Markdown table.
 """
@@ -38,6 +39,7 @@ from pymongo import AsyncMongoClient
 
 PREFIX = "consumer.bench:"
 STATUSES = 50
+OFFICERS = 1000  # a multiple of STATUSES: each officer's documents have one status
 
 
 def say(line: str = "") -> None:
@@ -92,6 +94,14 @@ async def _row(inbox: Any, size: int, n: int) -> list[float]:
         await timed(
             max(1, n // 10), lambda i: inbox.count_documents({"type": "t", "status": f"s{i % STATUSES}"})
         ),
+        # A status beside a path into an embedded document (an officer's open findings by
+        # ``condition.officer_id``): 1/1,000 of the rows, among the 1/50 of the status's index.
+        await timed(
+            max(1, n // 10),
+            lambda i: _all(
+                inbox.find({"status": f"s{i % STATUSES}", "cond.officer": f"o{i % OFFICERS}"}, {"_id": 1})
+            ),
+        ),
     ]
 
 
@@ -111,7 +121,12 @@ async def measure(url: str, sizes: list[int], n: int) -> list[list[float]]:
                 last = min(first + 1000, size)
                 await inbox.insert_many(
                     [
-                        {"_id": f"{PREFIX}{i}", "type": "t", "status": f"s{i % STATUSES}"}
+                        {
+                            "_id": f"{PREFIX}{i}",
+                            "type": "t",
+                            "status": f"s{i % STATUSES}",
+                            "cond": {"officer": f"o{i % OFFICERS}"},
+                        }
                         for i in range(first, last)
                     ]
                 )
@@ -141,9 +156,10 @@ def main() -> int:
     )
     say(
         "| build | rows | find_one (present) | find_one (missing) | $in 500 | update_one "
-        "| update_one {_id, type} | delete+insert | find {status} | count {type, status} |"
+        "| update_one {_id, type} | delete+insert | find {status} | count {type, status} "
+        "| find {status, cond.officer} |"
     )
-    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, binary in builds.items():
         data = Path(tempfile.mkdtemp(prefix="jingwu-bench-ids-"))
         try:

@@ -10,13 +10,17 @@
 //     the expression of FerretDB's index on the field (createIndexes: _ferretdb_sjson->"field"), so
 //     SQLite probes the index twice (the values, then the range of arrays); without an index it still
 //     reads the rows in C without decoding them in Go;
+//   - the same for a dotted path of such names ({"condition.officer_id": x}), as
+//     _ferretdb_sjson->'condition'->'officer_id' (the expression of an index on the path), where every
+//     row whose value at a shorter prefix of the path is an array is kept too: MongoDB's path walks
+//     into the documents of an array, which the JSON path does not;
 //
 // each beside any other keys, joined by AND ({_id: x, version: 3}: a version-checked save; {district,
 // status, kind}: a listing). The clause returns a superset of the matching documents: every caller
 // (find, count, update, delete, distinct, findAndModify, aggregate's $match) applies the whole filter
 // again in Go afterwards, and none pushes a limit down for a non-empty filter. A key named twice (Get
-// panics on it), a dotted or $-key, numbers (1 and 1.0 are equal in MongoDB, not as JSON text) and
-// every other operator add no condition.
+// panics on it), a $-key, a path with a numeric or other non-plain part, numbers (1 and 1.0 are equal
+// in MongoDB, not as JSON text) and every other operator add no condition.
 
 package sqlite
 
@@ -37,8 +41,9 @@ const pushdownMaxIn = 10_000
 // pushdownMaxFields bounds the fields other than _id a clause names.
 const pushdownMaxFields = 8
 
-// plainField is a top-level key that can be written into the clause as a JSON object label.
-var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// plainField is a key, or a dotted path of keys, whose parts can be written into the clause as JSON
+// object labels (no part is numeric: "a.0" may name an array element).
+var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // pushdown returns the WHERE clause and its arguments for a filter, and whether the clause is the whole
 // filter (only an _id condition alone is: explain reports it as filterPushdown).
@@ -102,7 +107,8 @@ func idCondition(v any) (string, []any) {
 	return fmt.Sprintf(`%s IN (%s)`, metadata.IDColumn, placeholders(len(values))), values
 }
 
-// fieldCondition is the condition on a top-level field for its filter value, or "".
+// fieldCondition is the condition on a field (a plain key or a dotted path of them) for its filter
+// value, or "".
 func fieldCondition(field string, v any) (string, []any) {
 	values, ok := pushdownValues(v, func(value any) bool {
 		switch value.(type) {
@@ -116,17 +122,29 @@ func fieldCondition(field string, v any) (string, []any) {
 		return "", nil
 	}
 
-	// The expression of FerretDB's index on the field; the label is a plain identifier (plainField).
-	expr := fmt.Sprintf(`%s->'%s'`, metadata.DefaultColumn, field)
+	// The expression of FerretDB's index on the field (or path); the labels are plain identifiers
+	// (plainField). Every prefix of a path that holds an array keeps the row.
+	expr := metadata.DefaultColumn
+	var arrays []string
 
-	// An array's JSON text starts with '[' and nothing else's does: the range '[' <= x < '\' is every array.
-	arrays := fmt.Sprintf(`(%s >= '[' AND %s < '\')`, expr, expr)
-
-	if _, in := v.(*types.Document); !in {
-		return fmt.Sprintf(`(%s = ? OR %s)`, expr, arrays), values
+	for _, part := range strings.Split(field, ".") {
+		expr = fmt.Sprintf(`%s->'%s'`, expr, part)
+		arrays = append(arrays, isArray(expr))
 	}
 
-	return fmt.Sprintf(`(%s IN (%s) OR %s)`, expr, placeholders(len(values)), arrays), values
+	kept := strings.Join(arrays, " OR ")
+
+	if _, in := v.(*types.Document); !in {
+		return fmt.Sprintf(`(%s = ? OR %s)`, expr, kept), values
+	}
+
+	return fmt.Sprintf(`(%s IN (%s) OR %s)`, expr, placeholders(len(values)), kept), values
+}
+
+// isArray is the condition that the JSON text of expr is an array: an array's JSON text starts with '['
+// and nothing else's does, so the range '[' <= x < '\' is every array.
+func isArray(expr string) string {
+	return fmt.Sprintf(`(%s >= '[' AND %s < '\')`, expr, expr)
 }
 
 // pushdownValues returns the stored forms of a filter value: the value itself, or the values of an
