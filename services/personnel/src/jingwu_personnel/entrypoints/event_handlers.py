@@ -181,10 +181,12 @@ class StaffingInputs:
     """The batch handler of everything that changes what the staffing rules see (and of the
     familiarisation visits that come on the same topic).
 
-    Paced: a batch starts at least ``pace_s`` after the previous one started. A district-wide
-    evaluation reads the whole district, and the service has one store connection (ADR 0018): back to
-    back, evaluations would hold it while commands wait. Paced, whatever arrives meanwhile is judged
-    together in the next batch, and a lone event after a quiet spell is judged at once.
+    Paced: a batch starts at least ``pace_s`` after the previous one started, and at least as long
+    after the previous one ended as that one took. A district-wide evaluation reads the whole
+    district, and the service has one store connection (ADR 0018): back to back, evaluations would
+    hold it while commands wait; paced by their own cost, they take at most about half of it, however
+    long one takes on the store of the day. Whatever arrives meanwhile is judged together in the next
+    batch, and a lone event after a quiet spell is judged at once.
     """
 
     def __init__(
@@ -202,15 +204,25 @@ class StaffingInputs:
         self._monotonic = monotonic
         self._sleep = sleep
         self._last_start: float | None = None
+        self._last_end = 0.0
 
     async def _paced(self) -> None:
         now = self._monotonic()
-        if self._last_start is not None and now - self._last_start < self._pace_s:
-            await self._sleep(self._pace_s - (now - self._last_start))
+        if self._last_start is not None:
+            took = self._last_end - self._last_start
+            ready_at = max(self._last_start + self._pace_s, self._last_end + took)
+            if now < ready_at:
+                await self._sleep(ready_at - now)
         self._last_start = self._monotonic()
 
     async def handle(self, deliveries: Sequence[Delivery[Any]]) -> list[Rejection]:
         await self._paced()
+        try:
+            return await self._handle(deliveries)
+        finally:
+            self._last_end = self._monotonic()
+
+    async def _handle(self, deliveries: Sequence[Delivery[Any]]) -> list[Rejection]:
         rejections: list[Rejection] = []
         changes: list[TerritoryChange] = []
         sources: list[Delivery[Any]] = []

@@ -39,9 +39,12 @@ SERVICE = "personnel"
 # client's request_id, a moved posting's event id). It is the namespace personnel always used, so ids
 # of requests sent before the use-case kit are the same after it.
 ID_NAMESPACE = uuid.UUID("2b7e6a4c-3d15-4f0b-9c6e-8a1f5d2e7b90")
-# At most one batch of staffing inputs (one district-wide evaluation) starts per this many seconds
-# (entrypoints/event_handlers.py StaffingInputs); findings follow a change within about that.
-EVALUATION_PACE_S = 2.0
+# At most one batch of staffing inputs (one district-wide evaluation) starts per this many seconds,
+# and never sooner after one ended than it took (entrypoints/event_handlers.py StaffingInputs):
+# findings follow a change within about that. It was 2 s while an evaluation cost the store seconds;
+# with filters answered by the store's indexes (ADR 0053) one costs 0.05-0.9 s, and the fixed 2 s had
+# become most of the wait for personnel to take in the territory (docs/benchmarks.md, 2026-12-04).
+EVALUATION_PACE_S = 0.25
 
 
 @dataclass(frozen=True)
