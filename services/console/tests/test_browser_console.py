@@ -320,6 +320,8 @@ async def test_each_view_keyboard_labels_and_screenshots(
 
         # Rooms and staffing: coverage figures, findings with their rule ids, blank villages.
         await browser.click('role=link[name="警务室与配备"]')
+        # The findings table is drawn once its own call answers, which may come after the other parts.
+        await browser.wait("main table code", timeout_ms=60_000)
         await browser.wait_until("!document.querySelector('main [aria-busy=\"true\"]')", timeout_ms=60_000)
         rules = set(await browser.texts("main table code"))
         assert {"R-PER-2", "R-PER-5"} <= rules, rules
