@@ -308,8 +308,8 @@ async def test_batches_are_paced_so_evaluations_leave_the_store_to_commands() ->
 
 
 async def test_an_evaluation_that_took_long_is_followed_by_as_long_a_pause() -> None:
-    """The store's connection is left to commands at least half the time, whatever an evaluation
-    costs: after one that took 3 s, the next batch waits 3 s, not just the pace."""
+    """The store's connection is left to commands at least three quarters of the time, whatever an
+    evaluation costs: after one that took 3 s, the next batch waits 9 s, not just the pace."""
     personnel = fake_personnel()
     now = [100.0]
     slept: list[float] = []
@@ -331,6 +331,6 @@ async def test_an_evaluation_that_took_long_is_followed_by_as_long_a_pause() -> 
     batch = [delivery(opened("room-1"), "room-1", partition=0, offset=1, minutes=0)]
     await inputs.handle(batch)  # takes 3 s
     territory.seconds = 0.0
-    await inputs.handle(batch)  # right after it: waits as long as it took
+    await inputs.handle(batch)  # right after it: waits three times as long as it took
     await inputs.handle(batch)  # after a quick one: only the rest of the pace
-    assert slept == [3.0, 0.25]
+    assert slept == [9.0, 0.25]

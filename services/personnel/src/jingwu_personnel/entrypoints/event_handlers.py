@@ -181,13 +181,16 @@ class StaffingInputs:
     """The batch handler of everything that changes what the staffing rules see (and of the
     familiarisation visits that come on the same topic).
 
-    Paced: a batch starts at least ``pace_s`` after the previous one started, and at least as long
-    after the previous one ended as that one took. A district-wide evaluation reads the whole
-    district, and the service has one store connection (ADR 0018): back to back, evaluations would
-    hold it while commands wait; paced by their own cost, they take at most about half of it, however
-    long one takes on the store of the day. Whatever arrives meanwhile is judged together in the next
-    batch, and a lone event after a quiet spell is judged at once.
+    Paced: a batch starts at least ``pace_s`` after the previous one started, and at least
+    ``REST_FACTOR`` times as long after the previous one ended as that one took. A district-wide
+    evaluation reads the whole district, and the service has one store connection (ADR 0018): back
+    to back, evaluations would hold it while commands wait; paced by their own cost, they take at most
+    about a quarter of it, however long one takes on the store of the day, and a burst of events is
+    judged in a few large batches rather than many small ones. Whatever arrives meanwhile is judged
+    together in the next batch, and a lone event after a quiet spell is judged at once.
     """
+
+    REST_FACTOR = 3.0
 
     def __init__(
         self,
@@ -210,7 +213,7 @@ class StaffingInputs:
         now = self._monotonic()
         if self._last_start is not None:
             took = self._last_end - self._last_start
-            ready_at = max(self._last_start + self._pace_s, self._last_end + took)
+            ready_at = max(self._last_start + self._pace_s, self._last_end + self.REST_FACTOR * took)
             if now < ready_at:
                 await self._sleep(ready_at - now)
         self._last_start = self._monotonic()
