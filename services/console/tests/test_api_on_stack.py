@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from jingwu_platform.auth import Role
+from jingwu_platform.testing import wait_until
 
 from .conftest import ConsoleStack
 
@@ -99,4 +100,10 @@ async def test_views_of_a_stopped_service_answer_503_naming_it(
     finally:
         for service in ("telemetry", "patrol"):
             console_stack.restart(service)
-    assert (await officer.get("/api/devices")).status == 200
+
+    # Answered again once the console's channel has reconnected (its reconnect backoff is capped at
+    # 2 s: jingwu_platform.grpc_client), not only after a restart of the console.
+    async def devices_answered() -> bool:
+        return (await officer.get("/api/devices")).status == 200
+
+    await wait_until(devices_answered, timeout_s=15, what="telemetry answered again through the console")

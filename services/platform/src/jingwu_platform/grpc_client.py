@@ -46,12 +46,23 @@ class _BearerToken(
         return await continuation(self._with_token(details), request)
 
 
+# gRPC's reconnect backoff grows to 120 s by default; while it waits, every call fails UNAVAILABLE at
+# once. Between a district's services (one network, a handful of clients per service) a restarted
+# service is tried again within 2 s instead.
+CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
+)
+
+
 def open_channel(target: str, token: str | None) -> grpc.aio.Channel:
-    """An insecure channel (TLS is the mesh's job in clusters) with tracing and, if given, a credential."""
+    """An insecure channel (TLS is the mesh's job in clusters) with tracing and, if given, a credential;
+    a peer that went away is tried again within 2 s of coming back (``CHANNEL_OPTIONS``)."""
     interceptors: list[Any] = list(aio_client_interceptors())  # type: ignore[no-untyped-call]
     if token is not None:
         interceptors.append(_BearerToken(token))
-    return grpc.aio.insecure_channel(target, interceptors=interceptors)
+    return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)
 
 
 S = TypeVar("S")
