@@ -330,8 +330,10 @@ async def test_each_view_keyboard_labels_and_screenshots(
 
         # Assessment: a ranking row explains its score (R-PER-11).
         await browser.click('role=link[name="考核排名"]')
+        # The view opens on the last complete month, which the demo district computed and published
+        # (drawn once its call answers: wait for a ranking row's button).
+        await browser.wait(EXPLAIN, timeout_ms=60_000)
         await browser.wait_until("!document.querySelector('main [aria-busy=\"true\"]')", timeout_ms=60_000)
-        # The view opens on the last complete month, which the demo district computed and published.
         explain = await browser.count(EXPLAIN)
         assert explain >= 1, "the demo district has a ranking"
         await browser.click(f"{EXPLAIN} >> nth=0")

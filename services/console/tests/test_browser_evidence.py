@@ -126,11 +126,15 @@ async def test_the_evidence_view_shows_patrols_figures_for_the_vehicle_and_day(
         assert f"{evidence.zone_code} {percent(met / slots)}" in charts
         await browser.screenshot(screenshots / "patrol-evidence.png", full_page=True)
 
-        # Recomputing from the view asks patrol again: the same track gives the same figures.
+        # Recomputing from the view asks patrol again: the same track gives the same figures. The view
+        # draws the table again once patrol has answered: the rows drawn before are marked, so the
+        # figures read are the new row's.
+        await browser.eval("document.querySelectorAll('main tbody tr').forEach(r => r.dataset.before = '1')")
         await browser.click(f'{row} >> role=button[name="重新计算"]')
+        redrawn = f"{row}:not([data-before])"
+        await browser.wait(redrawn, timeout_ms=60_000)
         await browser.wait_until(IDLE, timeout_ms=60_000)
-        await browser.wait(row)
-        again = dict(zip(EVIDENCE_COLUMNS, await browser.texts(f"{row} td"), strict=False))
+        again = dict(zip(EVIDENCE_COLUMNS, await browser.texts(f"{redrawn} td"), strict=False))
         assert (again["里程"], again["定位点"]) == (cells["里程"], cells["定位点"])
 
 

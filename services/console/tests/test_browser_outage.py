@@ -33,6 +33,9 @@ async def test_a_stopped_service_shows_a_banner_and_the_rest_keeps_working(
 
             # Rooms and staffing: coverage (room registry) renders, the staffing parts say why not.
             await browser.click('role=link[name="警务室与配备"]')
+            # The view is drawn after the click returns: wait for its coverage part, then for every part
+            # to have answered.
+            await browser.wait("text=覆盖率", timeout_ms=60_000)
             await browser.wait_until(IDLE, timeout_ms=60_000)
             main = await browser.text("main")
             assert "覆盖率" in main
