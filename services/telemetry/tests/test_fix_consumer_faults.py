@@ -211,6 +211,16 @@ class Kill:
     stored_past_commit: int
 
 
+async def worked(stored: StoredFixes, *, seconds: float, records: int) -> None:
+    """Until ``seconds`` have passed or the group has committed ``records`` more, whichever comes first."""
+    deadline = time.monotonic() + seconds
+    start = await stored.committed()
+    while time.monotonic() < deadline:
+        if await stored.committed() - start >= records:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def stored_past_commit_seen(stored: StoredFixes, *, within_s: float) -> bool:
     """Whether, within ``within_s``, the store held more points than the group had committed (the
     commit is read first, so a batch stored after it counts)."""
@@ -256,7 +266,9 @@ async def test_sigkill_every_few_seconds_stores_every_fix_exactly_once(
         if await finished():
             break
         first_commit = time.monotonic()
-        await asyncio.sleep(rng.uniform(*KILL_AFTER_S))
+        # A few seconds of work, or a share of the stream if the machine gets through it faster, so a
+        # stream of any speed sees at least MIN_KILLS kills.
+        await worked(stored, seconds=rng.uniform(*KILL_AFTER_S), records=stream.total // (4 * MIN_KILLS))
         # Aimed, when it can be seen in time, at a moment the process holds stored work it has not
         # committed yet: a kill between batches tests nothing a clean stop does not (one run at load ~10
         # had all five of its kills land there).
