@@ -88,7 +88,7 @@ test-fast: gen
 
 # Benchmarks (never part of make test): each prints a Markdown table; the output of this run goes to
 # .data/bench/<name>.md, and docs/benchmarks.md holds the figures with the machine they were measured on.
-# BENCH=<name> runs one of them. The population benchmark loads 1,000,000 residents (about an hour here).
+# BENCH=<name> runs one of them. The population benchmark loads 1,000,000 residents (about 10 minutes on 2 cores, docs/benchmarks.md).
 BENCHES := metrics_path kafka_path store_id_lookups territory_events bench_evidence bench_population codec gateway consumer latency
 BENCH ?= $(BENCHES)
 bench: gen fetch
