@@ -136,10 +136,10 @@ def _zone_rows(  # noqa: PLR0917 - the generator's state, passed down
             road = rng.choice(STREETS)
             # 99 numbers a zone on each road; a zone with more houses (a ledger of a million) goes on
             # from 10,000 up, 20,000 up, … on the same pattern, never into the next zone's numbers.
-            block, number = divmod(house_no // 60, 99)
+            block, door = divmod(house_no // 60, 99)
             address = (
                 f"宿州市埇桥区{township}{village.name}{road}"
-                f"{block * 10_000 + zone.sequence * 100 + 1 + number}号"
+                f"{block * 10_000 + zone.sequence * 100 + 1 + door}号"
                 f"{1 + house_no // 12 % 5}栋{1 + house_no // 4 % 3}单元"
                 f"{1 + house_no % 6}0{1 + house_no % 4}室"
             )
