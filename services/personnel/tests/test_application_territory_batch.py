@@ -288,49 +288,55 @@ type_of = {
 }
 
 
+class FakeTime:
+    """A monotonic clock that only sleeping (recorded) and the test move."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 async def test_batches_are_paced_so_evaluations_leave_the_store_to_commands() -> None:
     personnel = fake_personnel()
-    now = [100.0]
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    inputs = StaffingInputs(personnel.apps.territory, pace_s=2.0, monotonic=lambda: now[0], sleep=sleep)
+    time_ = FakeTime()
+    inputs = StaffingInputs(
+        personnel.apps.territory, pace_s=2.0, monotonic=time_.monotonic, sleep=time_.sleep
+    )
     batch = [delivery(opened("room-1"), "room-1", partition=0, offset=1, minutes=0)]
     await inputs.handle(batch)  # the first batch: at once
-    now[0] += 0.5
+    time_.now += 0.5
     await inputs.handle(batch)  # half a second later: waits out the rest of the pace
-    now[0] += 5.0
+    time_.now += 5.0
     await inputs.handle(batch)  # after a quiet spell: at once
-    assert slept == [1.5]
+    assert time_.slept == [1.5]
 
 
 async def test_an_evaluation_that_took_long_is_followed_by_as_long_a_pause() -> None:
     """The store's connection is left to commands at least three quarters of the time, whatever an
     evaluation costs: after one that took 3 s, the next batch waits 9 s, not just the pace."""
     personnel = fake_personnel()
-    now = [100.0]
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
+    time_ = FakeTime()
 
     class SlowTerritory:
         def __init__(self, seconds: float) -> None:
             self.seconds = seconds
 
         async def apply(self, changes: Any, **_: Any) -> list[Any]:
-            now[0] += self.seconds
+            time_.now += self.seconds
             return await personnel.apps.territory.apply(changes)
 
     territory = SlowTerritory(3.0)
-    inputs = StaffingInputs(territory, pace_s=0.25, monotonic=lambda: now[0], sleep=sleep)  # type: ignore[arg-type]
+    inputs = StaffingInputs(territory, pace_s=0.25, monotonic=time_.monotonic, sleep=time_.sleep)  # type: ignore[arg-type]
     batch = [delivery(opened("room-1"), "room-1", partition=0, offset=1, minutes=0)]
     await inputs.handle(batch)  # takes 3 s
     territory.seconds = 0.0
     await inputs.handle(batch)  # right after it: waits three times as long as it took
     await inputs.handle(batch)  # after a quick one: only the rest of the pace
-    assert slept == [9.0, 0.25]
+    assert time_.slept == [9.0, 0.25]
