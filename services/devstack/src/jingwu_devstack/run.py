@@ -111,10 +111,9 @@ class DemoContext:
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-# More demos, loaded beside or after the district and before the services are waited on and the summary
-# is read (so their effects are in it): each gets the context and answers lines to print. The population
-# demo's bulk import of ≥ 100,000 residents is one; their time counts in the 90 s budget
-# (docs/benchmarks.md).
+# More demos, loaded beside the district and before the services are waited on and the summary is read
+# (so their effects are in it): each gets the context and answers lines to print. The population demo's
+# bulk import of ≥ 100,000 residents is one; their time counts in the 90 s budget (docs/benchmarks.md).
 DemoLoader = Callable[[DemoContext], Awaitable[Sequence[str]]]
 
 
@@ -328,10 +327,9 @@ async def patrol_demo(context: DemoContext) -> Sequence[str]:
 
 
 # Loaders that need only the district's territory and rooms: started once those are loaded and
-# settled, they run beside the rest of the district's load (officers, postings, logs: other services).
+# settled, they run beside the rest of the district's load (officers, postings, logs: other services);
+# a step that needs the whole district waits for ``DemoContext.loaded``.
 BESIDE_LOADERS: list[DemoLoader] = [population_demo, patrol_demo]
-# Loaders that need the whole district: run after its load.
-DEMO_LOADERS: list[DemoLoader] = []
 
 
 async def load_beside(
@@ -393,8 +391,6 @@ async def demo(secret: str, data: Path, started: float) -> None:
 
             beside = [functools.partial(load, context) for load in BESIDE_LOADERS]
             extra += await load_beside(district_load(), district.territory_known, beside)
-            for load in DEMO_LOADERS:
-                extra += await load(context)
             # Every service caught up twice in a row: the summary below is the settled state.
             settled_s = await district.settle()
             await district.summarise()
